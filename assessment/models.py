@@ -1,0 +1,1 @@
+"""Models of the assessment app arrive with its issue."""

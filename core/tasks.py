@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from core import services
+
+
+@shared_task
+def api_tokens_purge() -> int:
+    return services.api_tokens_purge()

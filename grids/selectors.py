@@ -1,0 +1,293 @@
+"""Reads of the grid tree, scoped. ``user_scope`` is the one rule for who may see what.
+
+A person sees the subtrees of the grids where they hold a current role (DOMAIN §2), and the
+departments they belong to plus the departments of the grids they see; a superuser sees
+everything. (Cases dispatched to a member's department join this rule with the cases app.)
+Every list, detail, API view, page and admin queryset filters through ``grid_scope_q`` (for
+grids and anything that has a grid) and ``department_scope_q``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from core.models import User
+from grids import geometry
+from grids.models import (
+    OFFICER_ROLES,
+    Department,
+    DepartmentMembership,
+    Grid,
+    GridLevel,
+    GridRole,
+    Role,
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    everything: bool
+    # (tree_id, lft, rght) of each grid whose subtree is visible.
+    ranges: tuple[tuple[int, int, int], ...]
+    department_ids: frozenset[int]
+
+    @property
+    def empty(self) -> bool:
+        return not self.everything and not self.ranges and not self.department_ids
+
+
+def active_q(on: date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}starts_on__lte": on}) & (
+        Q(**{f"{prefix}ends_on__isnull": True}) | Q(**{f"{prefix}ends_on__gte": on})
+    )
+
+
+def user_scope(*, user: User, on: date | None = None) -> Scope:
+    """What ``user`` may see: two queries, cached on the user object for the request."""
+    cached = getattr(user, "_gridsup_scope", None)
+    if cached is not None and on is None:
+        return cached
+    if not user or not user.is_authenticated or not user.is_active:
+        return Scope(False, (), frozenset())
+    if user.is_superuser:
+        scope = Scope(True, (), frozenset())
+    else:
+        on = on or timezone.localdate()
+        role_ranges = GridRole.objects.filter(active_q(on), user=user).values_list(
+            "grid__tree_id", "grid__lft", "grid__rght"
+        )
+        memberships = list(
+            DepartmentMembership.objects.filter(
+                active_q(on), user=user, department__active=True
+            ).values_list("department_id", flat=True)
+        )
+        scope = Scope(False, _outermost(set(role_ranges)), frozenset(memberships))
+    user._gridsup_scope = scope
+    return scope
+
+
+def _outermost(ranges: set[tuple[int, int, int]]) -> tuple[tuple[int, int, int], ...]:
+    """Drop ranges nested in another one, so the filter stays short."""
+    kept: list[tuple[int, int, int]] = []
+    for tree_id, lft, rght in sorted(ranges, key=lambda r: (r[0], r[1], -r[2])):
+        if kept and kept[-1][0] == tree_id and kept[-1][1] <= lft and rght <= kept[-1][2]:
+            continue
+        kept.append((tree_id, lft, rght))
+    return tuple(kept)
+
+
+def grid_scope_q(*, user: User, prefix: str = "") -> Q:
+    """A filter for grids (``prefix=""``) or for rows that have a grid (``prefix="grid__"``)."""
+    scope = user_scope(user=user)
+    if scope.everything:
+        return Q()
+    q = Q(**{f"{prefix}pk__in": []})
+    for tree_id, lft, rght in scope.ranges:
+        q |= Q(
+            **{f"{prefix}tree_id": tree_id, f"{prefix}lft__gte": lft, f"{prefix}rght__lte": rght}
+        )
+    return q
+
+
+def department_scope_q(*, user: User, prefix: str = "") -> Q:
+    """Departments the user belongs to, or whose grid lies in the user's grid scope."""
+    scope = user_scope(user=user)
+    if scope.everything:
+        return Q()
+    return Q(**{f"{prefix}pk__in": list(scope.department_ids)}) | grid_scope_q(
+        user=user, prefix=f"{prefix}grid__"
+    )
+
+
+def subtree_q(*, grid: Grid, prefix: str = "") -> Q:
+    """Rows whose grid is ``grid`` or below it."""
+    return Q(
+        **{
+            f"{prefix}tree_id": grid.tree_id,
+            f"{prefix}lft__gte": grid.lft,
+            f"{prefix}rght__lte": grid.rght,
+        }
+    )
+
+
+def grids_visible(*, user: User) -> QuerySet[Grid]:
+    return Grid.objects.filter(grid_scope_q(user=user))
+
+
+def grid_list(
+    *, user: User, level: int | None = None, parent: str | None = None, q: str | None = None
+) -> QuerySet[Grid]:
+    children = (
+        Grid.objects.filter(parent=OuterRef("pk"))
+        .order_by()
+        .values("parent")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    qs = (
+        grids_visible(user=user)
+        .select_related("parent")
+        .annotate(children_count=Coalesce(Subquery(children, output_field=IntegerField()), 0))
+        .order_by("tree_id", "lft")
+    )
+    if level is not None:
+        qs = qs.filter(level=level)
+    if parent:
+        qs = qs.filter(parent__code=parent)
+    if q:
+        qs = qs.filter(name__icontains=q)
+    return qs
+
+
+def grid_get(*, user: User, code: str) -> Grid:
+    """The grid with this code, or 404 if it does not exist or lies outside the user's scope."""
+    grid = grid_list(user=user).filter(code=code).first()
+    if grid is None:
+        raise Http404
+    return grid
+
+
+def grid_roles_current(*, grids: list[Grid], on: date | None = None) -> dict[int, list[GridRole]]:
+    """Current responsible people of these grids, in one query."""
+    on = on or timezone.localdate()
+    out: dict[int, list[GridRole]] = {g.pk: [] for g in grids}
+    for role in (
+        GridRole.objects.filter(active_q(on), grid__in=grids)
+        .select_related("user", "department")
+        .order_by("grid_id", "role", "user__username")
+    ):
+        out[role.grid_id].append(role)
+    return out
+
+
+def grid_ancestors(*, grid: Grid) -> QuerySet[Grid]:
+    return grid.get_ancestors()
+
+
+def grid_children(*, user: User, grid: Grid) -> QuerySet[Grid]:
+    return grid_list(user=user).filter(parent=grid)
+
+
+def grid_at_level(*, grid: Grid, level: int) -> Grid | None:
+    """The grid itself or its ancestor at ``level``."""
+    if grid.level == level:
+        return grid
+    return grid.get_ancestors().filter(level=level).first()
+
+
+def grid_locate(*, user: User, lat: float, lng: float) -> Grid:
+    """The deepest visible, active grid whose boundary holds the point; 404 where none does.
+
+    An indexed bounding-box query finds the few candidates; shapely decides.
+    """
+    today = timezone.localdate()
+    candidates = (
+        grids_visible(user=user)
+        .filter(
+            boundary__isnull=False,
+            min_lng__lte=lng,
+            max_lng__gte=lng,
+            min_lat__lte=lat,
+            max_lat__gte=lat,
+        )
+        .filter(Q(active_until__isnull=True) | Q(active_until__gte=today))
+        .order_by("-level", "code")
+    )
+    for grid in candidates:
+        if geometry.covers_point(grid.boundary, lat=lat, lng=lng):
+            return grid
+    raise Http404
+
+
+def department_list(*, user: User) -> QuerySet[Department]:
+    return (
+        Department.objects.filter(department_scope_q(user=user), active=True)
+        .select_related("grid", "sector")
+        .order_by("level", "code")
+    )
+
+
+# --- grid health ---------------------------------------------------------------------------
+
+
+@dataclass
+class GridHealthRow:
+    grid: Grid
+    missing_roles: list[str]
+    officers: int
+    is_base: bool
+    no_officer_or_supervisor: bool
+
+    @property
+    def too_few_officers(self) -> bool:
+        return self.is_base and self.officers < 2
+
+
+@dataclass
+class GridHealth:
+    rows: list[GridHealthRow]
+
+    @property
+    def missing_roles(self) -> list[GridHealthRow]:
+        return [r for r in self.rows if r.missing_roles]
+
+    @property
+    def too_few_officers(self) -> list[GridHealthRow]:
+        return [r for r in self.rows if r.too_few_officers]
+
+    @property
+    def no_officer_or_supervisor(self) -> list[GridHealthRow]:
+        return [r for r in self.rows if r.no_officer_or_supervisor]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "grids": len(self.rows),
+            "missing_roles": len(self.missing_roles),
+            "too_few_officers": len(self.too_few_officers),
+            "no_officer_or_supervisor": len(self.no_officer_or_supervisor),
+        }
+
+
+def grid_health(
+    *, user: User | None, root: Grid | None = None, on: date | None = None
+) -> GridHealth:
+    """Grids missing a role their level requires, base grids (leaves) with fewer than two
+    enforcement officers (Zhejiang: one agency, at least two officers per base grid), and grids
+    with neither an enforcement officer nor a supervisor (Hefei). One query over the grids with
+    conditional counts of their current roles.
+    """
+    on = on or timezone.localdate()
+    current = active_q(on, prefix="roles__")
+    # ``user=None`` is the system itself (the daily snapshot): the whole city.
+    annotations = {
+        f"n_{role}": Count("roles__user", filter=current & Q(roles__role=role), distinct=True)
+        for role in Role.values
+    }
+    annotations["n_officers"] = Count(
+        "roles__user", filter=current & Q(roles__role__in=OFFICER_ROLES), distinct=True
+    )
+    base = Grid.objects.all() if user is None else grids_visible(user=user)
+    qs = base.filter(Q(active_until__isnull=True) | Q(active_until__gte=on))
+    if root is not None:
+        qs = qs.filter(subtree_q(grid=root))
+    qs = qs.annotate(**annotations).order_by("tree_id", "lft")
+    required = {lvl.number: list(lvl.required_roles) for lvl in GridLevel.objects.all()}
+    rows = []
+    for grid in qs:
+        missing = [r for r in required.get(grid.level, []) if getattr(grid, f"n_{r}", 0) == 0]
+        rows.append(
+            GridHealthRow(
+                grid=grid,
+                missing_roles=missing,
+                officers=grid.n_officers,
+                is_base=grid.is_leaf_node(),
+                no_officer_or_supervisor=grid.n_officers == 0 and grid.n_supervisor == 0,
+            )
+        )
+    return GridHealth(rows=rows)

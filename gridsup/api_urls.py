@@ -1,0 +1,9 @@
+"""Every REST route under /api/v1/, each app contributing its own."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("core.api.urls")),
+    path("", include("grids.api.urls")),
+    path("", include("cases.api.urls")),
+]
