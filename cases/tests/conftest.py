@@ -1,0 +1,1 @@
+from grids.tests.conftest import english, small_city  # noqa: F401

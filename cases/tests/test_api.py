@@ -1,0 +1,58 @@
+from rest_framework.test import APIClient
+
+from grids import services
+from grids.models import Role, Sector
+from grids.tests.conftest import user_with_role
+
+
+def test_categories_list_the_defaults_with_their_duty_matrix(small_city):
+    client = APIClient()
+    client.force_authenticate(user_with_role(small_city.city, Role.OFFICE))
+    body = client.get("/api/v1/categories/").json()
+    codes = [c["code"] for c in body["results"]]
+    assert codes[:3] == ["dust", "open_burning", "coal_stove"]
+    assert len(codes) == 10
+    dust = body["results"][0]
+    assert dust["name"] == "扬尘"
+    assert dust["handling_limit"] == "3.0"
+    assert dust["duty"] == [
+        {"level": 1, "sector": "housing", "sector_name": "住房和城乡建设"},
+        {"level": 2, "sector": "housing", "sector_name": "住房和城乡建设"},
+    ]
+    assert dust["proposed_department"] is None
+
+
+def test_categories_propose_the_department_for_a_grid(small_city):
+    housing = Sector.objects.get(code="housing")
+    services.department_create(
+        code="3713.housing", name="市住建局", sector=housing, grid=small_city.city
+    )
+    services.department_create(
+        code="371302.housing", name="兰山区住建局", sector=housing, grid=small_city.lanshan
+    )
+    client = APIClient()
+    client.force_authenticate(user_with_role(small_city.city, Role.OFFICE))
+    by_code = {
+        c["code"]: c
+        for c in client.get("/api/v1/categories/", {"grid": "371302001001"}).json()["results"]
+    }
+    # a village problem goes to the county's department, the nearest level with a rule
+    assert by_code["dust"]["proposed_department"] == {
+        "code": "371302.housing",
+        "name": "兰山区住建局",
+        "level": 2,
+    }
+    # 罗庄区 has no housing department of its own: the city's is proposed
+    by_code = {
+        c["code"]: c
+        for c in client.get("/api/v1/categories/", {"grid": "371311001001"}).json()["results"]
+    }
+    assert by_code["dust"]["proposed_department"]["code"] == "3713.housing"
+    # no department of the sector anywhere → nothing proposed
+    assert by_code["odour"]["proposed_department"] is None
+
+
+def test_categories_for_a_grid_out_of_scope_is_404(small_city):
+    client = APIClient()
+    client.force_authenticate(user_with_role(small_city.village_a, Role.INSPECTOR))
+    assert client.get("/api/v1/categories/", {"grid": "371311001001"}).status_code == 404

@@ -1,0 +1,1 @@
+from grids.tests.conftest import english  # noqa: F401
