@@ -11,3 +11,7 @@ class DomainError(Exception):
 
 class Conflict(DomainError):
     """The request clashes with the current state (409)."""
+
+
+class Forbidden(DomainError):
+    """The user may see the object but not take this action (403)."""

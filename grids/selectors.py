@@ -291,3 +291,57 @@ def grid_health(
             )
         )
     return GridHealth(rows=rows)
+
+
+def user_roles_over(*, user: User, grid: Grid, on: date | None = None) -> set[str]:
+    """The roles ``user`` currently holds on ``grid`` or any grid above it (one query)."""
+    if user.is_superuser:
+        return set(Role.values)
+    on = on or timezone.localdate()
+    return set(
+        GridRole.objects.filter(
+            active_q(on),
+            user=user,
+            grid__tree_id=grid.tree_id,
+            grid__lft__lte=grid.lft,
+            grid__rght__gte=grid.rght,
+        ).values_list("role", flat=True)
+    )
+
+
+def point_in_city(*, grid: Grid, lat: float, lng: float) -> bool:
+    """Whether the point lies inside the boundary of the city (the root of ``grid``'s tree).
+    A city without a boundary accepts every point."""
+    root = Grid.objects.filter(tree_id=grid.tree_id, parent__isnull=True).only("boundary").first()
+    if root is None or not root.boundary:
+        return True
+    return geometry.covers_point(root.boundary, lat=lat, lng=lng)
+
+
+def nearest_role_holders_sql(*, grid_id: str, role: str, on: date) -> str:
+    """SQL (for set-based writes elsewhere) selecting ``user_id`` of the people holding ``role``
+    on the nearest grid at or above the grid whose id is the SQL expression ``grid_id``. Kept
+    here so that no other app reads the tree's nested-set columns. ``role`` and ``on`` are
+    checked and inlined as literals (an enum value and an ISO date)."""
+    if role not in Role.values:
+        raise ValueError(role)
+    day = f"'{date.fromisoformat(on.isoformat()).isoformat()}'"
+    g, r = Grid._meta.db_table, GridRole._meta.db_table
+
+    def held(alias: str) -> str:
+        return (
+            f"{alias}.role = '{role}' AND {alias}.starts_on <= {day} "
+            f"AND ({alias}.ends_on IS NULL OR {alias}.ends_on >= {day})"
+        )
+
+    return f"""
+        SELECT hr.user_id FROM {g} me
+        JOIN {g} anc ON anc.tree_id = me.tree_id AND anc.lft <= me.lft AND anc.rght >= me.rght
+        JOIN {r} hr ON hr.grid_id = anc.id AND {held("hr")}
+        WHERE me.id = {grid_id}
+          AND NOT EXISTS (
+            SELECT 1 FROM {g} deeper
+            JOIN {r} dr ON dr.grid_id = deeper.id AND {held("dr")}
+            WHERE deeper.tree_id = me.tree_id AND deeper.lft <= me.lft
+              AND deeper.rght >= me.rght AND deeper.lft > anc.lft)
+    """  # noqa: S608 - table names from _meta, role and date checked literals

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("core.api.urls")),
     path("", include("grids.api.urls")),
     path("", include("cases.api.urls")),
+    path("", include("inspections.api.urls")),
 ]

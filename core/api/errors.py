@@ -10,7 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError, Forbidden
 
 
 def exception_handler(exc, context):
@@ -22,8 +22,12 @@ def exception_handler(exc, context):
     elif isinstance(exc, Conflict):
         body = {"detail": str(exc), **exc.extra}
         return Response(body, status=status.HTTP_409_CONFLICT)
+    elif isinstance(exc, Forbidden):
+        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     elif isinstance(exc, DomainError):
-        return Response({"detail": str(exc), **exc.extra}, status=status.HTTP_400_BAD_REQUEST)
+        extra = dict(exc.extra)
+        code = extra.pop("status", status.HTTP_400_BAD_REQUEST)
+        return Response({"detail": str(exc), **extra}, status=code)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     return drf_exception_handler(exc, context)

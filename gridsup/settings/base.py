@@ -191,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.api_tokens_purge",
         "schedule": crontab(minute=17),
     },
+    "patrol-alarms-sweep": {
+        "task": "inspections.tasks.patrol_alarms_sweep",
+        "schedule": crontab(minute="*/30"),
+    },
     "grid-health-snapshot": {
         "task": "grids.tasks.grid_health_snapshot",
         "schedule": crontab(minute=5, hour=6),
@@ -230,3 +234,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Notifications go to the in-app inbox; with NOTIFY_BY_EMAIL=true a copy is e-mailed too.
+NOTIFY_BY_EMAIL = env_bool("NOTIFY_BY_EMAIL", False)
+
+# Uploaded photos (patrols, cases): size and count limits.
+PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
+PHOTO_MAX_COUNT = int(os.environ.get("PHOTO_MAX_COUNT", "6"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
