@@ -26,7 +26,13 @@ def officer2(small_city):
 
 
 @pytest.fixture
-def make_source(small_city, officer):
+def registrar(small_city):
+    """The city office, which registers the test sources (active at once)."""
+    return user_with_role(small_city.city, Role.OFFICE, username="registrar")
+
+
+@pytest.fixture
+def make_source(small_city, registrar):
     def make(*, tier="other", confirmed_on=date(2026, 1, 1), grid=None, **kw):
         source = services.source_create(
             grid=grid or small_city.village_a,
@@ -38,7 +44,7 @@ def make_source(small_city, officer):
                 lng=117.2,
                 **kw,
             ),
-            actor=officer,
+            actor=registrar,
         )
         PollutionSource.objects.filter(pk=source.pk).update(confirmed_on=confirmed_on)
         services.source_schedule_refresh(source_ids=[source.pk])

@@ -20,7 +20,9 @@ def patrol(source, officer, day, now=None, **kw):
     kw.setdefault("outcome", Patrol.Outcome.COMPLIANT)
     return services.patrol_record(
         source=source,
-        data=services.PatrolInput(patrolled_at=at(day), officers=[officer], lat=34.5, lng=117.2, **kw),
+        data=services.PatrolInput(
+            patrolled_at=at(day), officers=[officer], lat=34.5, lng=117.2, **kw
+        ),
         actor=officer,
         now=now or at(day, 18),
     )
@@ -41,7 +43,9 @@ def sweep(day, hour=9):
         ("other", {}, 60),
     ],
 )
-def test_each_tier_is_due_on_its_last_day_and_overdue_the_day_after(make_source, officer, tier, extra, days):
+def test_each_tier_is_due_on_its_last_day_and_overdue_the_day_after(
+    make_source, officer, tier, extra, days
+):
     # given a source patrolled on day 0
     source = make_source(tier=tier, **extra)
     patrol(source, officer, DAY0)
@@ -53,7 +57,11 @@ def test_each_tier_is_due_on_its_last_day_and_overdue_the_day_after(make_source,
     # and on the next day, one alarm for that period
     assert sweep(DAY0 + timedelta(days=days + 1)).raised == 1
     alarm = PatrolAlarm.objects.get(source=source)
-    assert (alarm.kind, alarm.due_on, alarm.status) == ("on_site", DAY0 + timedelta(days=days), "open")
+    assert (alarm.kind, alarm.due_on, alarm.status) == (
+        "on_site",
+        DAY0 + timedelta(days=days),
+        "open",
+    )
 
 
 def test_online_monitored_source_is_checked_online_every_day(make_source, officer):
@@ -102,7 +110,13 @@ def test_a_complaint_tightens_too_and_the_numbers_are_the_office_s(make_source, 
 
 def test_a_written_notice_makes_a_follow_up_due_by_its_deadline(make_source, officer):
     source = make_source(tier="other")
-    patrol(source, officer, DAY0, outcome=Patrol.Outcome.NOTICE_ISSUED, rectification_deadline=DAY0 + timedelta(days=5))
+    patrol(
+        source,
+        officer,
+        DAY0,
+        outcome=Patrol.Outcome.NOTICE_ISSUED,
+        rectification_deadline=DAY0 + timedelta(days=5),
+    )
     source.refresh_from_db()
     assert source.follow_up_due == DAY0 + timedelta(days=5)
     assert source.next_patrol_due == DAY0 + timedelta(days=5)
@@ -123,14 +137,18 @@ def test_the_sweep_twice_raises_once_and_notifies_once(make_source, officer):
     assert PatrolAlarm.objects.count() == 1
     # the direct responsible officer of the nearest grid above the source is told, once
     notes = Notification.objects.filter(kind="patrol_alarm")
-    assert [(n.user.username, n.title) for n in notes] == [("officer1", f"Patrol overdue: {source.name}")]
+    assert [(n.user.username, n.title) for n in notes] == [
+        ("officer1", f"Patrol overdue: {source.name}")
+    ]
     assert first.notified == 1 and second.notified == 0
 
 
 def test_the_nearest_direct_responsible_officer_is_told(make_source, officer, small_city):
     source = make_source(tier="national")
     county_officer = user_with_role(small_city.lanshan, Role.DIRECT_RESPONSIBLE, username="county1")
-    village_officer = user_with_role(small_city.village_a, Role.DIRECT_RESPONSIBLE, username="village1")
+    village_officer = user_with_role(
+        small_city.village_a, Role.DIRECT_RESPONSIBLE, username="village1"
+    )
     patrol(source, officer, DAY0)
     sweep(DAY0 + timedelta(days=20))
     told = set(Notification.objects.values_list("user__username", flat=True))
@@ -138,7 +156,9 @@ def test_the_nearest_direct_responsible_officer_is_told(make_source, officer, sm
     assert county_officer.notifications.count() == 0 and village_officer.notifications.count() == 1
 
 
-def test_an_alarm_escalates_to_the_principal_after_the_configured_days(make_source, officer, small_city):
+def test_an_alarm_escalates_to_the_principal_after_the_configured_days(
+    make_source, officer, small_city
+):
     principal = user_with_role(small_city.lanshan_street, Role.PRINCIPAL, username="principal1")
     source = make_source(tier="national")
     patrol(source, officer, DAY0)
@@ -182,7 +202,9 @@ def test_a_backdated_patrol_that_leaves_the_source_late_keeps_the_alarm(make_sou
     assert PatrolAlarm.objects.filter(status="open").count() == 1
 
 
-def test_policy_change_reschedules_every_source_in_one_update(make_source, officer, django_assert_num_queries):
+def test_policy_change_reschedules_every_source_in_one_update(
+    make_source, officer, django_assert_num_queries
+):
     sources = [make_source(tier="municipal", name=f"s{i}") for i in range(5)]
     PatrolPolicy.objects.update(municipal_days=20)
     with django_assert_num_queries(3):  # policy, inactive reset, active update
