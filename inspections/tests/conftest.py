@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from grids.models import Role
-from grids.tests.conftest import english, small_city, user_with_role  # noqa: F401
+from grids.tests.conftest import demo_city, english, small_city, user_with_role  # noqa: F401
 from inspections import services
 from inspections.models import PollutionSource
 

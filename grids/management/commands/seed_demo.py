@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from grids.demo import DEMO_LOGINS, demo_city_seed
+from inspections.demo import demo_sources_seed
 
 
 class Command(BaseCommand):
@@ -13,6 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.perf_counter()
         counts = demo_city_seed()
+        counts.update(demo_sources_seed())
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo city ready in {elapsed:.1f} s: {summary}"))
