@@ -46,3 +46,8 @@ def categories_install(ProblemCategory, DutyRule, Sector) -> None:
             DutyRule.objects.get_or_create(
                 category=category, level=level, defaults={"sector": sectors[sector]}
             )
+
+
+def settings_install(CaseSettings) -> None:
+    if not CaseSettings.objects.exists():
+        CaseSettings.objects.create(work_periods=[["08:30", "12:00"], ["13:30", "17:30"]])

@@ -1,9 +1,28 @@
-"""Reads of the reference data the case workflow runs on: categories and the duty matrix."""
+"""Reads for the case workflow: categories, the duty matrix, the working calendar and the
+cases themselves, always through the scope rule."""
 
-from django.db.models import Prefetch, QuerySet
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
-from cases.models import DutyRule, ProblemCategory
-from grids.models import Department, Grid
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from cases.calendar import WorkingCalendar
+from cases.models import (
+    OPEN_STATES,
+    CalendarDay,
+    Case,
+    CaseAssignment,
+    CaseSettings,
+    DutyRule,
+    ProblemCategory,
+)
+from cases.transitions import Actor
+from core.models import User
+from grids import selectors as grid_selectors
+from grids.models import Department, DepartmentMembership, Grid, Role
 
 
 def category_list() -> QuerySet[ProblemCategory]:
@@ -39,3 +58,120 @@ def duty_department_propose(*, category: ProblemCategory, grid: Grid) -> Departm
         departments=duty_departments_for_grid(grid=grid),
         level=grid.level,
     )
+
+
+# --- the working calendar and the cases ---------------------------------------------------------
+
+
+def case_settings_get() -> CaseSettings:
+    row = CaseSettings.objects.order_by("pk").first()
+    return row or CaseSettings.objects.create(work_periods=[["08:30", "12:00"], ["13:30", "17:30"]])
+
+
+def calendar_get(*, case_settings: CaseSettings | None = None) -> WorkingCalendar:
+    """The working calendar: the office's hours and overrides over chinese-calendar."""
+    case_settings = case_settings or case_settings_get()
+    periods = tuple(
+        (time.fromisoformat(start), time.fromisoformat(end))
+        for start, end in (case_settings.work_periods or [["08:30", "12:00"], ["13:30", "17:30"]])
+    )
+    overrides = dict(CalendarDay.objects.values_list("day", "is_working_day"))
+    return WorkingCalendar(tz=ZoneInfo(settings.TIME_ZONE), periods=periods, overrides=overrides)
+
+
+def user_department_ids(*, user: User) -> frozenset[int]:
+    return grid_selectors.user_scope(user=user).department_ids
+
+
+def case_scope_q(*, user: User) -> Q:
+    """Cases in the user's grid subtrees, plus cases dispatched to the user's departments."""
+    scope = grid_selectors.user_scope(user=user)
+    if scope.everything:
+        return Q()
+    q = grid_selectors.grid_scope_q(user=user, prefix="grid__")
+    if scope.department_ids:
+        ids = list(scope.department_ids)
+        q |= Q(department_id__in=ids) | Q(
+            pk__in=CaseAssignment.objects.filter(department_id__in=ids, active=True).values(
+                "case_id"
+            )
+        )
+    return q
+
+
+def overdue_q(*, now: datetime) -> Q:
+    """Open cases past a deadline that is still running."""
+    return Q(status__in=OPEN_STATES) & (
+        Q(response_deadline__lt=now, arrived_at__isnull=True)
+        | Q(status="filed", dispatch_deadline__lt=now)
+        | Q(status__in=["dispatched", "handling"], handling_deadline__lt=now)
+        | Q(status="fed_back", verify_deadline__lt=now)
+    )
+
+
+def case_list(
+    *,
+    user: User,
+    status: str | None = None,
+    grid=None,
+    category: str | None = None,
+    channel: str | None = None,
+    overdue: bool | None = None,
+    reported_after: datetime | None = None,
+    reported_before: datetime | None = None,
+    department=None,
+):
+    qs = Case.objects.filter(case_scope_q(user=user))
+    if status:
+        qs = qs.filter(status=status)
+    if grid is not None:
+        qs = qs.filter(grid_selectors.subtree_q(grid=grid, prefix="grid__"))
+    if category:
+        qs = qs.filter(category__code=category)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if overdue is not None:
+        late = overdue_q(now=timezone.now())
+        qs = qs.filter(late) if overdue else qs.exclude(late)
+    if reported_after:
+        qs = qs.filter(reported_at__gte=reported_after)
+    if reported_before:
+        qs = qs.filter(reported_at__lt=reported_before)
+    if department is not None:
+        qs = qs.filter(department=department)
+    return qs.select_related("grid", "category", "department")
+
+
+def case_get(*, user: User, pk: int) -> Case:
+    case = case_list(user=user).filter(pk=pk).first()
+    if case is None:
+        raise Http404
+    return case
+
+
+def actor_kinds(*, user: User, case: Case) -> set[Actor]:
+    """What ``user`` is to ``case`` in the transition table's terms (two queries)."""
+    if user.is_superuser:
+        return set(Actor) - {Actor.SYSTEM}
+    roles = grid_selectors.user_roles_over(user=user, grid=case.grid)
+    kinds: set[Actor] = set()
+    if roles & {Role.DISPATCHER, Role.OFFICE, Role.PLATFORM}:
+        kinds.add(Actor.DISPATCHER)
+    if roles & {Role.DIRECT_RESPONSIBLE, Role.OFFICER}:
+        kinds.add(Actor.OFFICER)
+    if roles & {Role.INSPECTOR, Role.SUPERVISOR}:
+        kinds.add(Actor.INSPECTOR)
+    if roles & {Role.PRINCIPAL, Role.LEADER, Role.DEPUTY_LEADER, Role.DIRECT_RESPONSIBLE}:
+        kinds.add(Actor.PRINCIPAL)
+    if case.department_id:
+        on = timezone.localdate()
+        departments = {case.department_id} | set(
+            CaseAssignment.objects.filter(case=case, active=True).values_list(
+                "department_id", flat=True
+            )
+        )
+        if DepartmentMembership.objects.filter(
+            grid_selectors.active_q(on), user=user, department_id__in=departments
+        ).exists():
+            kinds.add(Actor.HANDLER)
+    return kinds

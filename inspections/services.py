@@ -8,7 +8,6 @@ and period that escalates and clears.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,10 +19,10 @@ from django.db.models import Case, DateField, DurationField, F, IntegerField, Q,
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from core.errors import DomainError, Forbidden
 from core.models import Notification, User
+from core.photos import photo_check
 from core.services import notifications_email_after_commit
 from grids import selectors as grid_selectors
 from grids.models import Department, Grid, Role
@@ -390,31 +389,6 @@ class PatrolInput:
     photos: list[UploadedFile] = field(default_factory=list)
     photo_lat: float | None = None
     photo_lng: float | None = None
-
-
-def photo_check(upload: UploadedFile) -> str:
-    """Return the SHA-256 of an uploaded photo, or raise DomainError if it is not an image or
-    is too big."""
-    if upload.size is not None and upload.size > settings.PHOTO_MAX_BYTES:
-        raise DomainError(
-            _("The photo %(name)s is larger than %(mb)s MB.")
-            % {"name": upload.name, "mb": settings.PHOTO_MAX_BYTES // (1024 * 1024)},
-            photos=[_("Too large.")],
-            status=413,
-        )
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    try:
-        with Image.open(upload) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise DomainError(
-            _("%(name)s is not an image.") % {"name": upload.name}, photos=[_("Not an image.")]
-        ) from exc
-    upload.seek(0)
-    return digest.hexdigest()
 
 
 def _patrol_validate(*, source: PollutionSource, data: PatrolInput, now: datetime) -> list[str]:

@@ -182,6 +182,8 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# A deadline sweep that misses its minute is simply superseded by the next one.
+CELERY_TASK_TIME_LIMIT = 300
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -194,6 +196,14 @@ CELERY_BEAT_SCHEDULE = {
     "patrol-alarms-sweep": {
         "task": "inspections.tasks.patrol_alarms_sweep",
         "schedule": crontab(minute="*/30"),
+    },
+    "case-deadlines-sweep": {
+        "task": "cases.tasks.case_deadlines_sweep",
+        "schedule": 60.0,
+    },
+    "callbacks-deliver": {
+        "task": "cases.tasks.callbacks_deliver",
+        "schedule": 30.0,
     },
     "grid-health-snapshot": {
         "task": "grids.tasks.grid_health_snapshot",

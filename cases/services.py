@@ -1,0 +1,1037 @@
+"""Every write to cases: intake, the workflow transition, attachments, return visits, the
+deadline sweep and the status callbacks.
+
+``case_transition`` is the only function that changes ``Case.status``. It locks the case
+(``select_for_update``), asks ``cases.transitions`` whether the action is allowed from the
+current state and for this actor, applies the action's effects, writes an immutable
+``CaseEvent``, and registers side effects (notifications, callbacks) to run after commit.
+Lock order: grid → source → case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases import selectors
+from cases.calendar import WorkingCalendar, response_limit
+from cases.models import (
+    COMPLAINT_CHANNELS,
+    CallbackDelivery,
+    CallbackEndpoint,
+    Case,
+    CaseAssignment,
+    CaseBreach,
+    CaseEvent,
+    CasePhoto,
+    CaseSettings,
+    CaseTimer,
+    Channel,
+    ProblemCategory,
+    ReturnVisit,
+)
+from cases.transitions import Action, Actor, State, allowed_actions, transition_for
+from core.errors import Conflict, DomainError, Forbidden
+from core.models import User
+from core.photos import photo_check
+from core.services import notify
+from grids import selectors as grid_selectors
+from grids.models import Department, DepartmentMembership, Grid
+
+Deadline = CaseBreach.Deadline
+Level = CaseBreach.Level
+
+
+# --- intake --------------------------------------------------------------------------------------
+
+
+@dataclass
+class CaseInput:
+    channel: str
+    category: str
+    description: str
+    reported_at: datetime | None = None
+    lat: float | None = None
+    lng: float | None = None
+    address: str = ""
+    grid: str | None = None
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    source: int | None = None
+    external_id: str = ""
+    photos: list[UploadedFile] = field(default_factory=list)
+
+
+def _number_next(*, category: ProblemCategory, on: datetime) -> str:
+    """Category code + date + a sequence of the day: ``DUST-20261122-0007``."""
+    prefix = f"{category.code.upper().replace('_', '')}-{timezone.localdate(on):%Y%m%d}-"
+    last = Case.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
+    seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{seq:04d}"
+
+
+def _locate(*, data: CaseInput, actor: User) -> Grid:
+    if data.grid:
+        grid = grid_selectors.grids_visible(user=actor).filter(code=data.grid).first()
+        if grid is None:
+            raise DomainError(
+                _("Unknown grid %(code)s.") % {"code": data.grid}, grid=[_("Unknown grid.")]
+            )
+        return grid
+    if data.lat is None or data.lng is None:
+        raise DomainError(
+            _("Give the grid, or the coordinates to locate it."), grid=[_("Required.")]
+        )
+    try:
+        return grid_selectors.grid_locate(user=actor, lat=data.lat, lng=data.lng)
+    except Exception as exc:  # Http404: no visible grid holds the point
+        raise DomainError(
+            _("The point lies outside every grid; give the grid."), lat=[_("Outside every grid.")]
+        ) from exc
+
+
+def _validate_intake(*, data: CaseInput, now: datetime) -> ProblemCategory:
+    errors: dict[str, list[str]] = {}
+    if data.channel not in Channel.values:
+        errors["channel"] = [_("Unknown channel %(c)r.") % {"c": data.channel}]
+    category = ProblemCategory.objects.filter(code=data.category, active=True).first()
+    if category is None:
+        errors["category"] = [_("Unknown category %(c)r.") % {"c": data.category}]
+    if not (data.description or "").strip():
+        errors["description"] = [_("Describe the problem.")]
+    if data.reported_at and data.reported_at > now + timedelta(minutes=5):
+        errors["reported_at"] = [_("A report cannot come from the future.")]
+    if (data.lat is None) != (data.lng is None):
+        errors["lat"] = [_("Give both latitude and longitude, or neither.")]
+    if len(data.photos) > settings.PHOTO_MAX_COUNT:
+        errors["photos"] = [_("At most %(n)s photos.") % {"n": settings.PHOTO_MAX_COUNT}]
+    if errors:
+        raise DomainError(_("The report has errors; nothing was stored."), **errors)
+    return category
+
+
+@transaction.atomic
+def case_create(*, data: CaseInput, actor: User, now: datetime | None = None) -> tuple[Case, bool]:
+    """Step 1, collect: record a report from any channel. Returns (case, created); a repeated
+    ``external_id`` from the same client returns the case it already created.
+
+    The response deadline is fixed here for reports from the public (complaint, hotline,
+    platform) and for emergencies: 30 minutes inside working hours of a working day, 2 hours
+    otherwise, at once for an emergency (Zhejiang §4(4)2).
+    """
+    now = now or timezone.now()
+    if data.external_id:
+        existing = Case.objects.filter(created_by=actor, external_id=data.external_id).first()
+        if existing:
+            return existing, False
+    category = _validate_intake(data=data, now=now)
+    grid = _locate(data=data, actor=actor)
+    source = None
+    if data.source:
+        from inspections.selectors import source_list
+
+        source = source_list(user=actor).filter(pk=data.source).first()
+        if source is None:
+            raise DomainError(
+                _("Unknown source %(id)s.") % {"id": data.source}, source=[_("Unknown source.")]
+            )
+    hashes = [photo_check(photo) for photo in data.photos]
+    reported_at = data.reported_at or now
+    calendar = selectors.calendar_get()
+    case_settings = selectors.case_settings_get()
+    emergency = category.is_emergency
+    response_deadline = None
+    if emergency or data.channel in COMPLAINT_CHANNELS:
+        response_deadline = response_limit(
+            received_at=reported_at,
+            calendar=calendar,
+            emergency=emergency,
+            in_hours=timedelta(minutes=case_settings.response_in_hours_minutes),
+            off_hours=timedelta(minutes=case_settings.response_off_hours_minutes),
+        )
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                case = Case.objects.create(
+                    number=_number_next(category=category, on=reported_at),
+                    channel=data.channel,
+                    category=category,
+                    description=data.description.strip(),
+                    emergency=emergency,
+                    reporter_name=data.reporter_name,
+                    reporter_phone=data.reporter_phone,
+                    created_by=actor,
+                    external_id=data.external_id,
+                    lat=data.lat,
+                    lng=data.lng,
+                    address=data.address,
+                    grid=grid,
+                    source=source,
+                    reported_at=reported_at,
+                    response_deadline=response_deadline,
+                    created_at=now,
+                    updated_at=now,
+                )
+            break
+        except IntegrityError:
+            if (
+                data.external_id
+                and Case.objects.filter(created_by=actor, external_id=data.external_id).exists()
+            ):
+                return Case.objects.get(created_by=actor, external_id=data.external_id), False
+            continue  # a concurrent intake took the number; take the next one
+    else:
+        raise Conflict(_("Could not number the case; try again."))
+    event = CaseEvent.objects.create(
+        case=case,
+        seq=1,
+        action="collect",
+        from_status="",
+        to_status=State.COLLECTED,
+        actor=actor,
+        at=now,
+        note="",
+        data={"channel": data.channel},
+    )
+    for upload, digest in zip(data.photos, hashes, strict=True):
+        CasePhoto.objects.create(
+            case=case,
+            event=event,
+            kind=CasePhoto.Kind.BEFORE,
+            image=upload,
+            sha256=digest,
+            lat=data.lat,
+            lng=data.lng,
+            uploaded_at=now,
+            uploaded_by=actor,
+        )
+    if response_deadline:
+        _timers_set(
+            case=case,
+            deadline=Deadline.RESPONSE,
+            start=reported_at,
+            due=response_deadline,
+            calendar=calendar,
+            case_settings=case_settings,
+            working=False,
+        )
+    if emergency:
+        _notify_grid(
+            case=case,
+            roles=("principal", "leader", "direct_responsible"),
+            title=_("Environmental emergency reported: %(n)s") % {"n": case.number},
+            key="emergency",
+        )
+    if source is not None and data.channel in COMPLAINT_CHANNELS:
+        from inspections.services import source_tighten
+
+        source_tighten(
+            source=source,
+            on=timezone.localdate(reported_at),
+            reason=_("complaint %(n)s") % {"n": case.number},
+        )
+    return case, True
+
+
+def case_photo_add(
+    *,
+    case: Case,
+    upload: UploadedFile,
+    kind: str,
+    actor: User,
+    lat: float | None = None,
+    lng: float | None = None,
+    now: datetime | None = None,
+) -> CasePhoto:
+    if kind not in CasePhoto.Kind.values:
+        raise DomainError(_("Unknown photo kind %(k)r.") % {"k": kind}, kind=[_("Unknown.")])
+    if case.status in (State.REJECTED, State.VOIDED, State.ASSESSED, State.EVALUATED):
+        raise Conflict(_("The case is closed (%(s)s); no more photos.") % {"s": case.status})
+    if case.photos.count() >= settings.PHOTO_MAX_COUNT * 4:
+        raise DomainError(_("This case has as many photos as it may."), photos=[_("Too many.")])
+    digest = photo_check(upload)
+    return CasePhoto.objects.create(
+        case=case,
+        kind=kind,
+        image=upload,
+        sha256=digest,
+        lat=lat,
+        lng=lng,
+        uploaded_at=now or timezone.now(),
+        uploaded_by=actor,
+    )
+
+
+# --- deadlines and their timers ----------------------------------------------------------------
+
+
+def _timers_set(
+    *,
+    case: Case,
+    deadline: str,
+    start: datetime,
+    due: datetime,
+    calendar: WorkingCalendar,
+    case_settings: CaseSettings,
+    working: bool,
+) -> None:
+    """(Re)write the four timers of one deadline: the warning at ``warn_at_share`` of the time
+    allowed, the deadline, and the alarms to the principal and the leader after it."""
+    CaseTimer.objects.filter(case=case, deadline=deadline, fired_at__isnull=True).delete()
+    share = float(case_settings.warn_at_share)
+    if working:
+        warn = calendar.add_working_time(start, calendar.working_time_between(start, due) * share)
+    else:
+        warn = start + (due - start) * share
+    principal = calendar.add_working_days(due, float(case_settings.principal_after_days))
+    leader = calendar.add_working_days(due, float(case_settings.leader_after_days))
+    fired = set(
+        CaseTimer.objects.filter(case=case, deadline=deadline).values_list("level", flat=True)
+    )
+    CaseTimer.objects.bulk_create(
+        [
+            CaseTimer(case=case, deadline=deadline, level=level, due_at=at, deadline_at=due)
+            for level, at in (
+                (Level.WARNING, warn),
+                (Level.BREACH, due),
+                (Level.PRINCIPAL, principal),
+                (Level.LEADER, leader),
+            )
+            if level not in fired
+        ]
+    )
+
+
+def _timers_stop(*, case: Case, deadline: str) -> None:
+    CaseTimer.objects.filter(case=case, deadline=deadline, fired_at__isnull=True).delete()
+
+
+# --- the workflow ------------------------------------------------------------------------------
+
+
+@dataclass
+class ActionInput:
+    note: str = ""
+    reason: str = ""
+    result: str = ""
+    department: str | None = None
+    assist_departments: list[str] = field(default_factory=list)
+    arrived_at: datetime | None = None
+    lat: float | None = None
+    lng: float | None = None
+    until: datetime | None = None
+    comment: str = ""
+    photos: list[UploadedFile] = field(default_factory=list)
+
+    def value(self, name: str):
+        return getattr(self, name, None)
+
+
+def _required(edge, data: ActionInput) -> None:
+    missing = {}
+    for name in edge.requires:
+        value = data.value(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            missing[name] = [_("This field is required for this action.")]
+    if missing:
+        raise DomainError(
+            _("Required information is missing: %(f)s") % {"f": ", ".join(missing)}, **missing
+        )
+
+
+def case_transition(
+    *,
+    case: Case,
+    action: str,
+    actor: User | None,
+    data: ActionInput | None = None,
+    now: datetime | None = None,
+    actor_kind: Actor | None = None,
+) -> Case:
+    """Take one workflow action on a case (the whole rule set is ``cases.transitions``)."""
+    data = data or ActionInput()
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("grid", "category").get(pk=case.pk)
+        edge = transition_for(case.status, action)
+        if edge is None:
+            raise Conflict(
+                _("The action %(a)s is not allowed while the case is %(s)s.")
+                % {"a": action, "s": case.status},
+                status=case.status,
+                allowed_actions=allowed_actions(case.status),
+            )
+        kinds = {actor_kind} if actor_kind else selectors.actor_kinds(user=actor, case=case)
+        if not kinds & edge.actors:
+            raise Forbidden(_("You may not %(a)s this case.") % {"a": action})
+        _required(edge, data)
+        hashes = [photo_check(p) for p in data.photos]
+        if edge.photo and not _has_photo(case=case, kind=edge.photo, uploads=data.photos):
+            raise DomainError(
+                _("This action needs an “after” photo of the site."),
+                photos=[_("An after photo is required.")],
+            )
+        before = case.status
+        calendar = selectors.calendar_get()
+        case_settings = selectors.case_settings_get()
+        EFFECTS[Action(action)](
+            case=case,
+            data=data,
+            now=now,
+            actor=actor,
+            calendar=calendar,
+            case_settings=case_settings,
+        )
+        if edge.target is not None:
+            case.status = edge.target
+        case.updated_at = now
+        case.save()
+        seq = (CaseEvent.objects.filter(case=case).aggregate(m=Max("seq"))["m"] or 0) + 1
+        note = data.note or data.reason or data.result or data.comment
+        event = CaseEvent.objects.create(
+            case=case,
+            seq=seq,
+            action=action,
+            from_status=before,
+            to_status=case.status,
+            actor=actor,
+            at=now,
+            note=note,
+            data=_event_data(action, data, case),
+        )
+        for upload, digest in zip(data.photos, hashes, strict=True):
+            CasePhoto.objects.create(
+                case=case,
+                event=event,
+                kind=edge.photo or CasePhoto.Kind.ON_SITE,
+                image=upload,
+                sha256=digest,
+                lat=data.lat,
+                lng=data.lng,
+                uploaded_at=now,
+                uploaded_by=actor or case.created_by,
+            )
+        if case.status != before:
+            _callback_enqueue(case=case, at=now)
+    return case
+
+
+def _event_data(action: str, data: ActionInput, case: Case) -> dict:
+    out: dict = {}
+    if action == Action.DISPATCH:
+        out = {"department": data.department, "assist_departments": data.assist_departments}
+    elif action == Action.ARRIVE:
+        out = {
+            "arrived_at": data.arrived_at.isoformat(),
+            "lat": data.lat,
+            "lng": data.lng,
+            "response_met": case.response_met,
+        }
+    elif action == Action.ESCALATE:
+        out = {"grid": case.grid.code}
+    elif action in (Action.EXTEND, Action.APPROVE_EXTENSION):
+        out = {
+            "until": case.extension_until.isoformat() if case.extension_until else None,
+            "handling_deadline": case.handling_deadline.isoformat()
+            if case.handling_deadline
+            else None,
+        }
+    elif action == Action.EVALUATE:
+        out = {"score": str(case.evaluation_score)}
+    return out
+
+
+def _has_photo(*, case: Case, kind: str, uploads: list) -> bool:
+    if uploads:
+        return True
+    last = CaseEvent.objects.filter(case=case).aggregate(m=Max("at"))["m"]
+    return CasePhoto.objects.filter(
+        case=case, kind=kind, event__isnull=True, uploaded_at__gte=last
+    ).exists()
+
+
+def _department(code: str, *, field_name: str) -> Department:
+    department = Department.objects.filter(code=code, active=True).first()
+    if department is None:
+        raise DomainError(
+            _("Unknown department %(c)s.") % {"c": code}, **{field_name: [_("Unknown department.")]}
+        )
+    return department
+
+
+def _met(at: datetime | None, deadline: datetime | None) -> bool | None:
+    if deadline is None or at is None:
+        return None
+    return at <= deadline
+
+
+def _on_file(*, case, data, now, actor, calendar, case_settings):
+    case.filed_at = case.filed_at or now
+    if case.dispatch_deadline is None:
+        case.dispatch_deadline = calendar.add_working_time(
+            now, timedelta(hours=float(case_settings.dispatch_limit_hours))
+        )
+        _timers_set(
+            case=case,
+            deadline=Deadline.DISPATCH,
+            start=now,
+            due=case.dispatch_deadline,
+            calendar=calendar,
+            case_settings=case_settings,
+            working=True,
+        )
+
+
+def _on_close_without_handling(*, case, data, now, actor, calendar, case_settings):
+    case.closed_at = now
+    CaseTimer.objects.filter(case=case, fired_at__isnull=True).delete()
+
+
+def _on_dispatch(*, case, data, now, actor, calendar, case_settings):
+    lead = _department(data.department, field_name="department")
+    assists = [
+        _department(code, field_name="assist_departments") for code in data.assist_departments
+    ]
+    if any(a.pk == lead.pk for a in assists):
+        raise DomainError(
+            _("The lead department cannot also assist."), assist_departments=[_("Lead repeated.")]
+        )
+    CaseAssignment.objects.filter(case=case, active=True).update(active=False)
+    CaseAssignment.objects.create(
+        case=case, department=lead, role=CaseAssignment.Role.LEAD, assigned_at=now
+    )
+    for dept in assists:
+        CaseAssignment.objects.create(
+            case=case, department=dept, role=CaseAssignment.Role.ASSIST, assigned_at=now
+        )
+    case.department = lead
+    if case.dispatched_at is None:
+        case.dispatched_at = now
+        case.dispatch_met = _met(now, case.dispatch_deadline)
+    _timers_stop(case=case, deadline=Deadline.DISPATCH)
+    if case.handling_deadline is None:
+        case.handling_deadline = calendar.add_working_days(
+            now, float(case.category.handling_limit_days)
+        )
+        _timers_set(
+            case=case,
+            deadline=Deadline.HANDLING,
+            start=now,
+            due=case.handling_deadline,
+            calendar=calendar,
+            case_settings=case_settings,
+            working=True,
+        )
+    for dept in [lead, *assists]:
+        _notify_department(
+            case=case,
+            department=dept,
+            title=_("Case dispatched to you: %(n)s") % {"n": case.number},
+            key=f"dispatch:{dept.pk}:{now.isoformat()}",
+        )
+
+
+def _on_accept(*, case, data, now, actor, calendar, case_settings):
+    pass
+
+
+def _on_return(*, case, data, now, actor, calendar, case_settings):
+    case.return_count += 1
+    CaseAssignment.objects.filter(case=case, active=True).update(active=False)
+    case.department = None
+
+
+def _on_arrive(*, case, data, now, actor, calendar, case_settings):
+    arrived = data.arrived_at
+    if arrived > now + timedelta(minutes=5):
+        raise DomainError(_("Arrival cannot lie in the future."), arrived_at=[_("In the future.")])
+    if arrived < case.reported_at:
+        raise DomainError(
+            _("Arrival cannot come before the report."), arrived_at=[_("Before the report.")]
+        )
+    if case.arrived_at is None:
+        case.arrived_at = arrived
+        case.arrived_lat, case.arrived_lng = data.lat, data.lng
+        case.response_met = _met(arrived, case.response_deadline)
+        _timers_stop(case=case, deadline=Deadline.RESPONSE)
+
+
+def _on_escalate(*, case, data, now, actor, calendar, case_settings):
+    parent = case.grid.parent
+    if parent is None:
+        raise DomainError(_("The case is already at the top grid; it cannot be escalated."))
+    case.grid = parent
+    case.escalation_count += 1
+    CaseAssignment.objects.filter(case=case, active=True).update(active=False)
+    case.department = None
+    _notify_grid(
+        case=case,
+        roles=("principal", "direct_responsible"),
+        title=_("Case escalated to your grid: %(n)s") % {"n": case.number},
+        key=f"escalate:{case.grid_id}",
+    )
+
+
+def _on_feedback(*, case, data, now, actor, calendar, case_settings):
+    case.fed_back_at = now
+    if case.handling_met is None or case.rework_count == 0:
+        case.handling_met = _met(now, case.handling_deadline)
+    _timers_stop(case=case, deadline=Deadline.HANDLING)
+    case.verify_deadline = calendar.add_working_days(now, float(case_settings.verify_limit_days))
+    _timers_set(
+        case=case,
+        deadline=Deadline.VERIFY,
+        start=now,
+        due=case.verify_deadline,
+        calendar=calendar,
+        case_settings=case_settings,
+        working=True,
+    )
+    _notify_grid(
+        case=case,
+        roles=("inspector", "supervisor"),
+        title=_("Case to verify: %(n)s") % {"n": case.number},
+        key=f"verify:{now.isoformat()}",
+    )
+
+
+def _on_verify(*, case, data, now, actor, calendar, case_settings):
+    case.verified_at = now
+    case.verify_met = _met(now, case.verify_deadline)
+    case.closed_at = now
+    _timers_stop(case=case, deadline=Deadline.VERIFY)
+
+
+def _on_rework(*, case, data, now, actor, calendar, case_settings):
+    case.rework_count += 1
+    _timers_stop(case=case, deadline=Deadline.VERIFY)
+    case.verify_deadline = None
+    if case.department_id:
+        _notify_department(
+            case=case,
+            department=case.department,
+            title=_("Case sent back for rework: %(n)s") % {"n": case.number},
+            key=f"rework:{case.rework_count}",
+        )
+
+
+def _on_evaluate(*, case, data, now, actor, calendar, case_settings):
+    case.evaluation_score = evaluation_score(case)
+
+
+def _on_extend(*, case, data, now, actor, calendar, case_settings):
+    if case.handling_deadline and data.until <= case.handling_deadline:
+        raise DomainError(
+            _("Ask for a date after the current deadline."),
+            until=[_("Not later than the deadline.")],
+        )
+    if data.until <= now:
+        raise DomainError(_("Ask for a date in the future."), until=[_("In the past.")])
+    case.extension_until = data.until
+    case.extension_reason = data.reason
+
+
+def _on_approve_extension(*, case, data, now, actor, calendar, case_settings):
+    if case.extension_until is None:
+        raise Conflict(
+            _("No extension has been asked for."),
+            status=case.status,
+            allowed_actions=allowed_actions(case.status),
+        )
+    case.handling_deadline = case.extension_until
+    case.extension_count += 1
+    case.extension_until = None
+    _timers_set(
+        case=case,
+        deadline=Deadline.HANDLING,
+        start=case.dispatched_at or now,
+        due=case.handling_deadline,
+        calendar=calendar,
+        case_settings=case_settings,
+        working=True,
+    )
+
+
+def _on_suspend(*, case, data, now, actor, calendar, case_settings):
+    case.suspended_at = now
+    CaseTimer.objects.filter(case=case, deadline=Deadline.HANDLING, fired_at__isnull=True).delete()
+
+
+def _on_resume(*, case, data, now, actor, calendar, case_settings):
+    """Suspended time does not count: the handling deadline moves by the working time the
+    case spent suspended."""
+    paused = calendar.working_time_between(case.suspended_at, now)
+    case.suspended_seconds += int((now - case.suspended_at).total_seconds())
+    case.suspended_at = None
+    if case.handling_deadline:
+        case.handling_deadline = (
+            calendar.add_working_time(case.handling_deadline, paused)
+            if paused
+            else case.handling_deadline
+        )
+        _timers_set(
+            case=case,
+            deadline=Deadline.HANDLING,
+            start=case.dispatched_at or now,
+            due=case.handling_deadline,
+            calendar=calendar,
+            case_settings=case_settings,
+            working=True,
+        )
+
+
+def _on_assess(*, case, data, now, actor, calendar, case_settings):
+    pass
+
+
+EFFECTS = {
+    Action.FILE: _on_file,
+    Action.REJECT: _on_close_without_handling,
+    Action.VOID: _on_close_without_handling,
+    Action.DISPATCH: _on_dispatch,
+    Action.ACCEPT: _on_accept,
+    Action.RETURN: _on_return,
+    Action.ARRIVE: _on_arrive,
+    Action.ESCALATE: _on_escalate,
+    Action.FEEDBACK: _on_feedback,
+    Action.VERIFY: _on_verify,
+    Action.REWORK: _on_rework,
+    Action.EVALUATE: _on_evaluate,
+    Action.EXTEND: _on_extend,
+    Action.APPROVE_EXTENSION: _on_approve_extension,
+    Action.SUSPEND: _on_suspend,
+    Action.RESUME: _on_resume,
+    Action.ASSESS: _on_assess,
+}
+
+
+def evaluation_score(case: Case) -> Decimal:
+    """Step 7, evaluate: 100 points for the whole run, less
+    10 for each step deadline missed (response, dispatch, handling, verification),
+    10 for each rework, 5 for each return (dispatched to a department whose duty it was not),
+    3 for each extension and 2 for each escalation; never below 0."""
+    points = Decimal(100)
+    points -= 10 * sum(
+        1
+        for met in (case.response_met, case.dispatch_met, case.handling_met, case.verify_met)
+        if met is False
+    )
+    points -= 10 * case.rework_count
+    points -= 5 * case.return_count
+    points -= 3 * case.extension_count
+    points -= 2 * case.escalation_count
+    return max(points, Decimal(0))
+
+
+def return_visit_record(
+    *,
+    case: Case,
+    actor: User,
+    satisfaction: str,
+    note: str = "",
+    visited_at: datetime | None = None,
+) -> ReturnVisit:
+    """Tell a complainant the outcome (回访) once the case is verified."""
+    if case.status not in (State.VERIFIED, State.EVALUATED, State.ASSESSED):
+        raise Conflict(
+            _("A return visit follows the verification."),
+            status=case.status,
+            allowed_actions=allowed_actions(case.status),
+        )
+    if satisfaction not in ReturnVisit.Satisfaction.values:
+        raise DomainError(
+            _("Unknown satisfaction %(s)r.") % {"s": satisfaction}, satisfaction=[_("Unknown.")]
+        )
+    return ReturnVisit.objects.create(
+        case=case,
+        by=actor,
+        satisfaction=satisfaction,
+        note=note,
+        visited_at=visited_at or timezone.now(),
+    )
+
+
+def assignment_part_record(
+    *, case: Case, department: Department, actor: User, part: str
+) -> CaseAssignment:
+    """Joint enforcement: each department records its own part."""
+    assignment = CaseAssignment.objects.filter(
+        case=case, department=department, active=True
+    ).first()
+    if assignment is None:
+        raise DomainError(_("This department is not on the case."))
+    if not DepartmentMembership.objects.filter(
+        grid_selectors.active_q(timezone.localdate()), user=actor, department=department
+    ).exists():
+        raise Forbidden(_("Only a member of the department records its part."))
+    if not part.strip():
+        raise DomainError(_("Describe the part."), part=[_("Required.")])
+    assignment.part = part
+    assignment.part_recorded_at = timezone.now()
+    assignment.save(update_fields=["part", "part_recorded_at"])
+    return assignment
+
+
+# --- notifications -------------------------------------------------------------------------------
+
+
+def _notify_department(*, case: Case, department: Department, title: str, key: str) -> None:
+    users = User.objects.filter(
+        department_memberships__department=department,
+        department_memberships__position__in=["head", "handler"],
+    ).distinct()
+    for user in users:
+        notify(
+            user=user,
+            kind="case",
+            title=title,
+            dedupe_key=f"case:{case.pk}:{key}",
+            url=f"/cases/{case.pk}/",
+        )
+
+
+def _notify_grid(*, case: Case, roles: tuple[str, ...], title: str, key: str) -> None:
+    from grids.models import GridRole
+
+    on = timezone.localdate()
+    holders = GridRole.objects.filter(
+        grid_selectors.active_q(on),
+        grid__in=case.grid.get_ancestors(include_self=True),
+        role__in=roles,
+    ).select_related("user")
+    for holder in holders:
+        notify(
+            user=holder.user,
+            kind="case",
+            title=title,
+            dedupe_key=f"case:{case.pk}:{key}",
+            url=f"/cases/{case.pk}/",
+        )
+
+
+# --- status callbacks (the outbox) ---------------------------------------------------------------
+
+
+def _callback_enqueue(*, case: Case, at: datetime) -> None:
+    endpoint = CallbackEndpoint.objects.filter(client_id=case.created_by_id, active=True).first()
+    if endpoint is None:
+        return
+    seq = (
+        CallbackDelivery.objects.filter(case=case, endpoint=endpoint).aggregate(m=Max("seq"))["m"]
+        or 0
+    ) + 1
+    body = json.dumps(
+        {
+            "id": case.pk,
+            "external_id": case.external_id,
+            "number": case.number,
+            "status": case.status,
+            "at": at.isoformat(),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    CallbackDelivery.objects.create(
+        endpoint=endpoint, case=case, seq=seq, body=body, next_attempt_at=at
+    )
+    from cases.tasks import callbacks_deliver
+
+    transaction.on_commit(callbacks_deliver.delay)
+
+
+def callback_signature(*, secret: str, body: bytes) -> str:
+    import hmac
+
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+CALLBACK_BACKOFF = [
+    timedelta(seconds=s) for s in (30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600)
+]
+
+
+def callbacks_deliver(*, now: datetime | None = None, limit: int = 200, post=None) -> int:
+    """POST due callbacks, oldest first and never a case's later change before an earlier one;
+    a failure is retried with back-off from ``CALLBACK_BACKOFF`` (the last step repeats), so a
+    platform that is down for hours gets every change, once, in order, when it is back."""
+    from django.db.models import Exists, OuterRef
+
+    now = now or timezone.now()
+    post = post or _http_post
+    earlier = CallbackDelivery.objects.filter(
+        case=OuterRef("case"),
+        endpoint=OuterRef("endpoint"),
+        seq__lt=OuterRef("seq"),
+        delivered_at__isnull=True,
+    )
+    delivered = 0
+    with transaction.atomic():
+        due = list(
+            CallbackDelivery.objects.select_for_update(skip_locked=True)
+            .filter(delivered_at__isnull=True, next_attempt_at__lte=now)
+            .filter(~Exists(earlier))
+            .select_related("endpoint")
+            .order_by("next_attempt_at", "pk")[:limit]
+        )
+        for delivery in due:
+            body = delivery.body.encode()
+            signature = callback_signature(secret=delivery.endpoint.secret, body=body)
+            try:
+                status = post(delivery.endpoint.url, body, signature)
+                error = "" if 200 <= status < 300 else f"HTTP {status}"
+            except OSError as exc:
+                error = str(exc)[:300] or exc.__class__.__name__
+            delivery.attempts += 1
+            if error:
+                step = CALLBACK_BACKOFF[min(delivery.attempts - 1, len(CALLBACK_BACKOFF) - 1)]
+                delivery.next_attempt_at = now + step
+                delivery.last_error = error
+            else:
+                delivery.delivered_at = now
+                delivery.last_error = ""
+                delivered += 1
+            delivery.save(
+                update_fields=["attempts", "next_attempt_at", "last_error", "delivered_at"]
+            )
+    return delivered
+
+
+def _http_post(url: str, body: bytes, signature: str) -> int:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(  # noqa: S310 - the URL is the client's registered endpoint
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "X-Gridsup-Signature": signature},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+# --- deadline enforcement (Celery beat) ----------------------------------------------------------
+
+
+@dataclass
+class DeadlineSweepResult:
+    fired: int
+    breaches: int
+    notified: int
+
+
+def case_deadlines_sweep(*, now: datetime | None = None) -> DeadlineSweepResult:
+    """Fire the timers that are due, set-based: claim them, record each breach on the case once
+    (unique per case, deadline and level), mark the passed deadline as missed, and tell the
+    people of each level once. It never takes a case's row lock for long, so it never blocks the
+    workflow; a second run, a retry or a second worker finds nothing left to do."""
+    from django.db import connection
+
+    from core.models import Notification
+
+    now = now or timezone.now()
+    ops = connection.ops
+    now_db = ops.adapt_datetimefield_value(now)
+    timer_t, breach_t, case_t = (
+        CaseTimer._meta.db_table,
+        CaseBreach._meta.db_table,
+        Case._meta.db_table,
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        fired = CaseTimer.objects.filter(fired_at__isnull=True, due_at__lte=now).update(
+            fired_at=now
+        )
+        if not fired:
+            return DeadlineSweepResult(0, 0, 0)
+        cursor.execute(
+            f"""
+            INSERT INTO {breach_t} (case_id, deadline, level, due_at, at)
+            SELECT t.case_id, t.deadline, t.level, t.deadline_at, %s FROM {timer_t} t
+            WHERE t.fired_at = %s
+            ON CONFLICT (case_id, deadline, level) DO NOTHING
+            """,  # noqa: S608 - identifiers from _meta; values are parameters
+            [now_db, now_db],
+        )
+        breaches = max(cursor.rowcount, 0)
+        for deadline, met, done in (
+            ("response", "response_met", "arrived_at"),
+            ("dispatch", "dispatch_met", "dispatched_at"),
+            ("handling", "handling_met", "fed_back_at"),
+            ("verify", "verify_met", "verified_at"),
+        ):
+            cursor.execute(
+                f"""
+                UPDATE {case_t} SET {met} = %s
+                WHERE {met} IS NULL AND {done} IS NULL AND id IN (
+                    SELECT case_id FROM {timer_t}
+                    WHERE fired_at = %s AND deadline = %s AND level = 'breach')
+                """,  # noqa: S608 - identifiers are constants; values are parameters
+                [False, now_db, deadline],
+            )
+        notified = 0
+        note_t = Notification._meta.db_table
+        title = {
+            "warning": _("Deadline near (80 percent of the time used): "),
+            "breach": _("Deadline passed: "),
+            "principal": _("Overdue case, supervise (督办): "),
+            "leader": _("Overdue case, supervise (督办): "),
+        }
+        recipients = {
+            "warning": ["direct_responsible"],
+            "breach": ["direct_responsible"],
+            "principal": ["principal"],
+            "leader": ["leader"],
+        }
+        today = timezone.localdate(now)
+        for level, roles in recipients.items():
+            for role in roles:
+                holders = grid_selectors.nearest_role_holders_sql(
+                    grid_id="c.grid_id", role=role, on=today
+                )
+                cursor.execute(
+                    f"""
+                    INSERT INTO {note_t} (user_id, kind, title, body, url, dedupe_key, created_at)
+                    SELECT u.id, 'case_deadline', %s || c.number, '', '/cases/' || c.id || '/',
+                           'case_timer:' || t.id, %s
+                    FROM {timer_t} t JOIN {case_t} c ON c.id = t.case_id
+                    JOIN {User._meta.db_table} u ON u.id IN ({holders})
+                    WHERE t.fired_at = %s AND t.level = %s
+                    ON CONFLICT (user_id, dedupe_key) DO NOTHING
+                    """,  # noqa: S608 - identifiers from _meta; values are parameters
+                    [str(title[level]), now_db, now_db, level],
+                )
+                notified += max(cursor.rowcount, 0)
+            if level in ("warning", "breach"):
+                # the lead department's handlers hear of their own deadlines too
+                cursor.execute(
+                    f"""
+                    INSERT INTO {note_t} (user_id, kind, title, body, url, dedupe_key, created_at)
+                    SELECT m.user_id, 'case_deadline', %s || c.number, '', '/cases/' || c.id || '/',
+                           'case_timer:' || t.id, %s
+                    FROM {timer_t} t JOIN {case_t} c ON c.id = t.case_id
+                    JOIN {DepartmentMembership._meta.db_table} m ON m.department_id = c.department_id
+                         AND m.position IN ('head', 'handler') AND m.ends_on IS NULL
+                    WHERE t.fired_at = %s AND t.level = %s
+                    ON CONFLICT (user_id, dedupe_key) DO NOTHING
+                    """,  # noqa: S608 - identifiers from _meta; values are parameters
+                    [str(title[level]), now_db, now_db, level],
+                )
+                notified += max(cursor.rowcount, 0)
+    if notified:
+        from core.services import notifications_email_after_commit
+
+        notifications_email_after_commit()
+    return DeadlineSweepResult(fired=fired, breaches=breaches, notified=notified)

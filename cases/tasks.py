@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from cases import services
+
+
+@shared_task
+def case_deadlines_sweep() -> dict:
+    """Fire due deadline timers (idempotent; a retry or a second worker does nothing more)."""
+    return services.case_deadlines_sweep().__dict__
+
+
+@shared_task
+def callbacks_deliver() -> int:
+    """Deliver due status callbacks from the outbox (ordered per case, retried with back-off)."""
+    return services.callbacks_deliver()
