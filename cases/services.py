@@ -159,6 +159,8 @@ def case_create(*, data: CaseInput, actor: User, now: datetime | None = None) ->
             in_hours=timedelta(minutes=case_settings.response_in_hours_minutes),
             off_hours=timedelta(minutes=case_settings.response_off_hours_minutes),
         )
+    if calendar.unknown_years:
+        calendar_warn_office(years=calendar.unknown_years)
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -241,6 +243,28 @@ def case_create(*, data: CaseInput, actor: User, now: datetime | None = None) ->
             reason=_("complaint %(n)s") % {"n": case.number},
         )
     return case, True
+
+
+def calendar_warn_office(*, years: set[int]) -> None:
+    """Tell the office, once per year, that the working calendar has no holiday data for a year
+    and is falling back to Monday–Friday until it enters that year's holidays."""
+    import logging
+
+    from grids.models import GridRole, Role
+
+    logging.getLogger(__name__).warning("No holiday data for %s: Monday–Friday assumed", sorted(years))
+    office = GridRole.objects.filter(
+        grid_selectors.active_q(timezone.localdate()), role=Role.OFFICE
+    ).select_related("user")
+    for year in years:
+        for holder in office:
+            notify(
+                user=holder.user,
+                kind="calendar",
+                title=_("No holiday data for %(y)s: Monday to Friday are taken as working days until the office enters the holidays.") % {"y": year},
+                dedupe_key=f"calendar_unknown:{year}",
+                url="/admin/cases/calendarday/",
+            )
 
 
 def case_photo_add(
@@ -875,35 +899,45 @@ def callbacks_deliver(*, now: datetime | None = None, limit: int = 200, post=Non
         delivered_at__isnull=True,
     )
     delivered = 0
-    with transaction.atomic():
-        due = list(
-            CallbackDelivery.objects.select_for_update(skip_locked=True)
-            .filter(delivered_at__isnull=True, next_attempt_at__lte=now)
-            .filter(~Exists(earlier))
-            .select_related("endpoint")
-            .order_by("next_attempt_at", "pk")[:limit]
-        )
-        for delivery in due:
-            body = delivery.body.encode()
-            signature = callback_signature(secret=delivery.endpoint.secret, body=body)
-            try:
-                status = post(delivery.endpoint.url, body, signature)
-                error = "" if 200 <= status < 300 else f"HTTP {status}"
-            except OSError as exc:
-                error = str(exc)[:300] or exc.__class__.__name__
-            delivery.attempts += 1
-            if error:
-                step = CALLBACK_BACKOFF[min(delivery.attempts - 1, len(CALLBACK_BACKOFF) - 1)]
-                delivery.next_attempt_at = now + step
-                delivery.last_error = error
-            else:
-                delivery.delivered_at = now
-                delivery.last_error = ""
-                delivered += 1
-            delivery.save(
-                update_fields=["attempts", "next_attempt_at", "last_error", "delivered_at"]
+    blocked: set[tuple[int, int]] = set()
+    for _round in range(limit):
+        with transaction.atomic():
+            due = list(
+                CallbackDelivery.objects.select_for_update(skip_locked=True)
+                .filter(delivered_at__isnull=True, next_attempt_at__lte=now)
+                .filter(~Exists(earlier))
+                .select_related("endpoint")
+                .order_by("next_attempt_at", "pk")[:limit]
             )
+            due = [d for d in due if (d.case_id, d.endpoint_id) not in blocked]
+            if not due:
+                break
+            for delivery in due:
+                if _deliver_one(delivery=delivery, now=now, post=post):
+                    delivered += 1
+                else:
+                    blocked.add((delivery.case_id, delivery.endpoint_id))
     return delivered
+
+
+def _deliver_one(*, delivery: CallbackDelivery, now: datetime, post) -> bool:
+    body = delivery.body.encode()
+    signature = callback_signature(secret=delivery.endpoint.secret, body=body)
+    try:
+        status = post(delivery.endpoint.url, body, signature)
+        error = "" if 200 <= status < 300 else f"HTTP {status}"
+    except OSError as exc:
+        error = str(exc)[:300] or exc.__class__.__name__
+    delivery.attempts += 1
+    if error:
+        step = CALLBACK_BACKOFF[min(delivery.attempts - 1, len(CALLBACK_BACKOFF) - 1)]
+        delivery.next_attempt_at = now + step
+        delivery.last_error = error
+    else:
+        delivery.delivered_at = now
+        delivery.last_error = ""
+    delivery.save(update_fields=["attempts", "next_attempt_at", "last_error", "delivered_at"])
+    return not error
 
 
 def _http_post(url: str, body: bytes, signature: str) -> int:

@@ -173,7 +173,7 @@ class Sector(models.Model):
 class Department(models.Model):
     """A functional department (职能部门) of one government level, belonging to one grid."""
 
-    code = models.CharField(_("code"), max_length=30, unique=True)
+    code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     sector = models.ForeignKey(Sector, on_delete=models.PROTECT, related_name="departments")
     level = models.PositiveSmallIntegerField(_("level"))

@@ -6,5 +6,6 @@ urlpatterns = [
     path("", include("core.api.urls")),
     path("", include("grids.api.urls")),
     path("", include("cases.api.urls")),
+    path("", include("inspections.api.draw_urls")),
     path("", include("inspections.api.urls")),
 ]

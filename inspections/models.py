@@ -362,3 +362,6 @@ class PatrolPlanItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan_id}:{self.source_id}×{self.visits}"
+
+
+from inspections.models_draw import *  # noqa: E402, F403 - the random-inspection models

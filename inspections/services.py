@@ -608,3 +608,19 @@ def _alarm_notifications(*, cursor, now: datetime, today: date) -> int:
         notified_level=F("level")
     ).update(notified_level=F("level"))
     return total
+
+
+@transaction.atomic
+def patrol_policy_save(*, policy: PatrolPolicy) -> PatrolPolicy:
+    """Save the office's patrol policy and reschedule every source by it (one UPDATE)."""
+    if policy.tighten_ratio is None or not (Decimal("0.05") <= Decimal(policy.tighten_ratio) <= 1):
+        raise DomainError(
+            _("The tightening factor lies between 0.05 and 1."), tighten_ratio=[_("Out of range.")]
+        )
+    for name in ("online_check_days", "key_days", "municipal_days", "other_days"):
+        if not getattr(policy, name):
+            raise DomainError(_("An interval is at least one day."), **{name: [_("At least 1.")]})
+    policy.updated_at = timezone.now()
+    policy.save()
+    source_schedule_refresh()
+    return policy

@@ -2,7 +2,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from cases.calendar import traffic_light
-from cases.models import Case, CaseEvent, Channel, ProblemCategory, ReturnVisit
+from cases.models import Case, CaseEvent, CasePhoto, Channel, ProblemCategory, ReturnVisit
 from cases.selectors import duty_department_pick
 from cases.transitions import allowed_actions
 
@@ -212,7 +212,7 @@ class ActionSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     result = serializers.CharField(max_length=4000, required=False, allow_blank=True)
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    department = serializers.CharField(max_length=30, required=False)
+    department = serializers.CharField(max_length=40, required=False)
     assist_departments = serializers.ListField(
         child=serializers.CharField(max_length=30), required=False
     )
@@ -225,7 +225,7 @@ class ActionSerializer(serializers.Serializer):
 
 class AttachmentSerializer(serializers.Serializer):
     photo = serializers.FileField()
-    kind = serializers.ChoiceField(choices=["before", "after", "on_site"], default="on_site")
+    kind = serializers.ChoiceField(choices=CasePhoto.Kind.choices, default=CasePhoto.Kind.ON_SITE)
     lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
     lng = serializers.FloatField(required=False, min_value=-180, max_value=180)
 

@@ -58,8 +58,26 @@ def small_city_build() -> SmallCity:
     return SmallCity(city, lanshan, street, a, b, yq, lz, lzs, c)
 
 
+def reference_data_ensure() -> None:
+    """The defaults the data migrations install. Transactional tests (live server, threads)
+    flush the database when they end, so later ones put them back (idempotent)."""
+    from cases import defaults as case_defaults
+    from cases.models import CaseSettings, DutyRule, ProblemCategory
+    from grids import defaults as grid_defaults
+    from grids.models import GridLevel, Sector
+    from inspections import defaults as inspection_defaults
+    from inspections.models import Checklist, PatrolPolicy
+
+    grid_defaults.levels_install(GridLevel)
+    grid_defaults.sectors_install(Sector)
+    case_defaults.categories_install(ProblemCategory, DutyRule, Sector)
+    case_defaults.settings_install(CaseSettings)
+    inspection_defaults.defaults_install(PatrolPolicy, Checklist)
+
+
 @pytest.fixture
 def small_city(db) -> SmallCity:
+    reference_data_ensure()
     return small_city_build()
 
 
@@ -75,6 +93,7 @@ def user_with_role(grid: Grid, role: str, username: str | None = None, **extra):
 def demo_city(django_db_setup, django_db_blocker):
     """The Linyi demo city, seeded once for a module and rolled back at its end."""
     with django_db_blocker.unblock(), transaction.atomic():
+        reference_data_ensure()
         demo_city_seed()
         yield
         transaction.set_rollback(True)

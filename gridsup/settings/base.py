@@ -52,7 +52,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -161,6 +161,17 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Several models have a "kind" or a "status": name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "GridKindEnum": "grids.models.GridKind",
+        "SourceKindEnum": "inspections.models.SourceKind",
+        "PatrolKindEnum": "inspections.models.Patrol.Kind",
+        "PatrolAlarmKindEnum": "inspections.models.PatrolAlarm.Kind",
+        "CasePhotoKindEnum": "cases.models.CasePhoto.Kind",
+        "SourceStatusEnum": "inspections.models.PollutionSource.Status",
+        "PatrolAlarmStatusEnum": "inspections.models.PatrolAlarm.Status",
+        "CaseStatusEnum": "cases.models.Case.Status",
+    },
 }
 
 # API bearer tokens: people get short-lived ones, machine clients an hour.
