@@ -252,7 +252,9 @@ def calendar_warn_office(*, years: set[int]) -> None:
 
     from grids.models import GridRole, Role
 
-    logging.getLogger(__name__).warning("No holiday data for %s: Monday–Friday assumed", sorted(years))
+    logging.getLogger(__name__).warning(
+        "No holiday data for %s: Monday–Friday assumed", sorted(years)
+    )
     office = GridRole.objects.filter(
         grid_selectors.active_q(timezone.localdate()), role=Role.OFFICE
     ).select_related("user")
@@ -261,7 +263,10 @@ def calendar_warn_office(*, years: set[int]) -> None:
             notify(
                 user=holder.user,
                 kind="calendar",
-                title=_("No holiday data for %(y)s: Monday to Friday are taken as working days until the office enters the holidays.") % {"y": year},
+                title=_(
+                    "No holiday data for %(y)s: Monday to Friday are taken as working days until the office enters the holidays."
+                )
+                % {"y": year},
                 dedupe_key=f"calendar_unknown:{year}",
                 url="/admin/cases/calendarday/",
             )

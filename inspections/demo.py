@@ -22,7 +22,14 @@ from inspections.credit_code import CHARSET, credit_code_check_char
 from inspections.models import Patrol, PollutionSource
 
 NAMES = {
-    "enterprise": ["化工有限公司", "机械制造有限公司", "板材厂", "陶瓷有限公司", "食品有限公司", "印染厂"],
+    "enterprise": [
+        "化工有限公司",
+        "机械制造有限公司",
+        "板材厂",
+        "陶瓷有限公司",
+        "食品有限公司",
+        "印染厂",
+    ],
     "construction_site": ["安置房项目工地", "商住楼项目工地", "道路改造工程", "学校扩建工程"],
     "catering": ["烧烤店", "饭店", "快餐店"],
     "livestock_farm": ["养猪场", "养鸡场", "奶牛养殖场"],
@@ -62,22 +69,37 @@ def demo_sources_seed(*, count: int = 240, now: datetime | None = None) -> dict[
         data = services.SourceInput(
             name=f"临沂{rng.choice(PLACES)}{rng.choice(PLACES)}{rng.choice(NAMES[kind])}",
             kind=kind,
-            control_tier=rng.choice(tiers) if kind == "enterprise" else rng.choice(["county", "other", "other"]),
+            control_tier=rng.choice(tiers)
+            if kind == "enterprise"
+            else rng.choice(["county", "other", "other"]),
             credit_code=_credit_code(rng, village.code) if kind != "construction_site" else "",
             address=f"{village.name}{rng.randint(1, 300)}号",
             lat=lat,
             lng=lng,
-            industry={"enterprise": "制造业", "catering": "餐饮业", "livestock_farm": "畜牧业"}.get(kind, ""),
+            industry={"enterprise": "制造业", "catering": "餐饮业", "livestock_farm": "畜牧业"}.get(
+                kind, ""
+            ),
             online_monitoring=kind == "enterprise" and rng.random() < 0.25,
             safety_key=kind == "enterprise" and rng.random() < 0.05,
-            contact_name=rng.choice("王李张刘陈杨赵") + rng.choice(["经理", "主任", "先生", "女士"]),
+            contact_name=rng.choice("王李张刘陈杨赵")
+            + rng.choice(["经理", "主任", "先生", "女士"]),
             contact_phone=f"139{rng.randint(10000000, 99999999)}",
-            permit_number=f"91371302MA{rng.randint(1000000, 9999999)}001P" if kind == "enterprise" else "",
-            pollutants={"enterprise": "颗粒物、VOCs", "construction_site": "扬尘", "catering": "油烟", "livestock_farm": "氨氮、COD", "boiler": "SO2、NOx、烟尘"}.get(kind, ""),
+            permit_number=f"91371302MA{rng.randint(1000000, 9999999)}001P"
+            if kind == "enterprise"
+            else "",
+            pollutants={
+                "enterprise": "颗粒物、VOCs",
+                "construction_site": "扬尘",
+                "catering": "油烟",
+                "livestock_farm": "氨氮、COD",
+                "boiler": "SO2、NOx、烟尘",
+            }.get(kind, ""),
             discharge_to={"enterprise": "污水处理厂", "livestock_farm": "还田利用"}.get(kind, ""),
         )
         source = services.source_create(grid=village, data=data, actor=office)
-        PollutionSource.objects.filter(pk=source.pk).update(confirmed_on=today - timedelta(days=rng.randint(150, 700)))
+        PollutionSource.objects.filter(pk=source.pk).update(
+            confirmed_on=today - timedelta(days=rng.randint(150, 700))
+        )
         sources.append(source)
     services.source_schedule_refresh(source_ids=[s.pk for s in sources])
 
@@ -93,10 +115,16 @@ def demo_sources_seed(*, count: int = 240, now: datetime | None = None) -> dict[
                 break
             who = inspector if source in inspector_grid_sources else county_officer
             outcome = rng.choices(
-                [Patrol.Outcome.COMPLIANT, Patrol.Outcome.CORRECTED_ON_SITE, Patrol.Outcome.NOTICE_ISSUED],
+                [
+                    Patrol.Outcome.COMPLIANT,
+                    Patrol.Outcome.CORRECTED_ON_SITE,
+                    Patrol.Outcome.NOTICE_ISSUED,
+                ],
                 weights=[85, 10, 5],
             )[0]
-            when = timezone.make_aware(datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59))))
+            when = timezone.make_aware(
+                datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59)))
+            )
             services.patrol_record(
                 source=source,
                 data=services.PatrolInput(
@@ -106,8 +134,12 @@ def demo_sources_seed(*, count: int = 240, now: datetime | None = None) -> dict[
                     officers=[who],
                     lat=source.lat,
                     lng=source.lng,
-                    findings="现场检查未发现异常" if outcome == Patrol.Outcome.COMPLIANT else "发现问题，已要求整改",
-                    rectification_deadline=day + timedelta(days=7) if outcome == Patrol.Outcome.NOTICE_ISSUED else None,
+                    findings="现场检查未发现异常"
+                    if outcome == Patrol.Outcome.COMPLIANT
+                    else "发现问题，已要求整改",
+                    rectification_deadline=day + timedelta(days=7)
+                    if outcome == Patrol.Outcome.NOTICE_ISSUED
+                    else None,
                 ),
                 actor=who,
                 now=now,

@@ -21,7 +21,13 @@ def at(y, m, d, hh=0, mm=0):
 
 def intake(crew, reported_at, channel="complaint", category="dust"):
     case, _ = services.case_create(
-        data=services.CaseInput(channel=channel, category=category, description="x", grid="371302001001", reported_at=reported_at),
+        data=services.CaseInput(
+            channel=channel,
+            category=category,
+            description="x",
+            grid="371302001001",
+            reported_at=reported_at,
+        ),
         actor=crew.platform,
         now=reported_at + timedelta(minutes=1),
     )
@@ -56,12 +62,16 @@ def test_a_year_without_calendar_data_warns_the_office_once(small_city, crew):
 def test_an_office_override_for_2027_is_used(small_city, crew):
     from cases.models import CalendarDay
 
-    CalendarDay.objects.create(day=datetime(2027, 3, 3).date(), is_working_day=False, note="local holiday")
+    CalendarDay.objects.create(
+        day=datetime(2027, 3, 3).date(), is_working_day=False, note="local holiday"
+    )
     case = intake(crew, at(2027, 3, 3, 10, 0))
     assert case.response_deadline == at(2027, 3, 3, 12, 0)
 
 
-def test_an_inspector_report_has_no_response_deadline_but_an_emergency_is_due_at_once(small_city, crew):
+def test_an_inspector_report_has_no_response_deadline_but_an_emergency_is_due_at_once(
+    small_city, crew
+):
     assert intake(crew, at(2026, 11, 23, 10), channel="inspector").response_deadline is None
     urgent = intake(crew, at(2026, 11, 22, 3), channel="inspector", category="emergency")
     assert urgent.emergency and urgent.response_deadline == at(2026, 11, 22, 3)
@@ -69,19 +79,33 @@ def test_an_inspector_report_has_no_response_deadline_but_an_emergency_is_due_at
 
 def test_handling_deadline_counts_working_days_and_suspension_does_not_count(small_city, crew):
     case = intake(crew, at(2026, 11, 20, 9))
-    services.case_transition(case=case, action="file", actor=crew.dispatcher, now=at(2026, 11, 20, 9, 30))
     services.case_transition(
-        case=case, action="dispatch", actor=crew.dispatcher, now=at(2026, 11, 20, 16, 0),
+        case=case, action="file", actor=crew.dispatcher, now=at(2026, 11, 20, 9, 30)
+    )
+    services.case_transition(
+        case=case,
+        action="dispatch",
+        actor=crew.dispatcher,
+        now=at(2026, 11, 20, 16, 0),
         data=services.ActionInput(department="371302.environment"),
     )
     case.refresh_from_db()
     # dust: 3 working days from Friday 16:00 → Wednesday 16:00 (1.5 + 7.5 + 7.5 + 6 h)
     assert case.handling_deadline == at(2026, 11, 25, 16, 0)
     assert case.dispatch_met is False  # filed 09:30, 2 working hours to dispatch, dispatched 16:00
-    services.case_transition(case=case, action="accept", actor=crew.env_handler, now=at(2026, 11, 23, 9))
-    services.case_transition(case=case, action="suspend", actor=crew.dispatcher, now=at(2026, 11, 23, 10),
-                             data=services.ActionInput(reason="等待监测结果"))
-    services.case_transition(case=case, action="resume", actor=crew.dispatcher, now=at(2026, 11, 24, 10))
+    services.case_transition(
+        case=case, action="accept", actor=crew.env_handler, now=at(2026, 11, 23, 9)
+    )
+    services.case_transition(
+        case=case,
+        action="suspend",
+        actor=crew.dispatcher,
+        now=at(2026, 11, 23, 10),
+        data=services.ActionInput(reason="等待监测结果"),
+    )
+    services.case_transition(
+        case=case, action="resume", actor=crew.dispatcher, now=at(2026, 11, 24, 10)
+    )
     case.refresh_from_db()
     # suspended one working day (7.5 h): the deadline moves to Thursday 16:00
     assert case.handling_deadline == at(2026, 11, 26, 16, 0)
@@ -90,21 +114,37 @@ def test_handling_deadline_counts_working_days_and_suspension_does_not_count(sma
 
 def test_extension_is_asked_for_and_granted(small_city, crew):
     case = intake(crew, at(2026, 11, 23, 9))
-    services.case_transition(case=case, action="file", actor=crew.dispatcher, now=at(2026, 11, 23, 9, 5))
-    services.case_transition(case=case, action="dispatch", actor=crew.dispatcher, now=at(2026, 11, 23, 9, 10),
-                             data=services.ActionInput(department="371302.environment"))
+    services.case_transition(
+        case=case, action="file", actor=crew.dispatcher, now=at(2026, 11, 23, 9, 5)
+    )
+    services.case_transition(
+        case=case,
+        action="dispatch",
+        actor=crew.dispatcher,
+        now=at(2026, 11, 23, 9, 10),
+        data=services.ActionInput(department="371302.environment"),
+    )
     until = at(2026, 12, 4, 17, 0)
-    services.case_transition(case=case, action="extend", actor=crew.env_handler, now=at(2026, 11, 24, 9),
-                             data=services.ActionInput(reason="需第三方检测", until=until))
+    services.case_transition(
+        case=case,
+        action="extend",
+        actor=crew.env_handler,
+        now=at(2026, 11, 24, 9),
+        data=services.ActionInput(reason="需第三方检测", until=until),
+    )
     case.refresh_from_db()
     assert case.handling_deadline != until and case.extension_until == until
-    services.case_transition(case=case, action="approve_extension", actor=crew.dispatcher, now=at(2026, 11, 24, 10))
+    services.case_transition(
+        case=case, action="approve_extension", actor=crew.dispatcher, now=at(2026, 11, 24, 10)
+    )
     case.refresh_from_db()
     assert case.handling_deadline == until and case.extension_count == 1
 
 
 def test_the_sweep_warns_marks_and_escalates_once(small_city, crew):
-    officer = user_with_role(small_city.lanshan_street, Role.DIRECT_RESPONSIBLE, username="officer1")
+    officer = user_with_role(
+        small_city.lanshan_street, Role.DIRECT_RESPONSIBLE, username="officer1"
+    )
     leader = user_with_role(small_city.lanshan, Role.LEADER, username="leader1")
     case = intake(crew, at(2026, 11, 23, 10, 0))  # due on site 10:30
     assert services.case_deadlines_sweep(now=at(2026, 11, 23, 10, 20)).fired == 0
@@ -118,30 +158,60 @@ def test_the_sweep_warns_marks_and_escalates_once(small_city, crew):
     assert again.fired == 0
     services.case_deadlines_sweep(now=at(2026, 11, 24, 11, 0))  # +1 working day: principal
     services.case_deadlines_sweep(now=at(2026, 11, 27, 11, 0))  # +3 working days: leader
-    levels = list(CaseBreach.objects.filter(case=case).order_by("at").values_list("level", flat=True))
+    levels = list(
+        CaseBreach.objects.filter(case=case).order_by("at").values_list("level", flat=True)
+    )
     assert levels == ["warning", "breach", "principal", "leader"]
     assert officer.notifications.filter(kind="case_deadline").count() == 2  # warning and breach
     assert crew.principal.notifications.filter(kind="case_deadline").count() == 1
     assert leader.notifications.filter(kind="case_deadline").count() == 1
     # the workflow was never blocked, and a late arrival does not undo the missed deadline
-    services.case_transition(case=case, action="file", actor=crew.dispatcher, now=at(2026, 11, 27, 11, 5))
-    services.case_transition(case=case, action="dispatch", actor=crew.dispatcher, now=at(2026, 11, 27, 11, 6),
-                             data=services.ActionInput(department="371302.environment"))
-    services.case_transition(case=case, action="arrive", actor=officer, now=at(2026, 11, 27, 12),
-                             data=services.ActionInput(arrived_at=at(2026, 11, 27, 11, 30), lat=34.5, lng=117.25))
+    services.case_transition(
+        case=case, action="file", actor=crew.dispatcher, now=at(2026, 11, 27, 11, 5)
+    )
+    services.case_transition(
+        case=case,
+        action="dispatch",
+        actor=crew.dispatcher,
+        now=at(2026, 11, 27, 11, 6),
+        data=services.ActionInput(department="371302.environment"),
+    )
+    services.case_transition(
+        case=case,
+        action="arrive",
+        actor=officer,
+        now=at(2026, 11, 27, 12),
+        data=services.ActionInput(arrived_at=at(2026, 11, 27, 11, 30), lat=34.5, lng=117.25),
+    )
     case.refresh_from_db()
     assert case.response_met is False and case.arrived_at == at(2026, 11, 27, 11, 30)
 
 
 def test_arrival_in_time_stops_the_response_timers(small_city, crew):
-    officer = user_with_role(small_city.lanshan_street, Role.DIRECT_RESPONSIBLE, username="officer1")
+    officer = user_with_role(
+        small_city.lanshan_street, Role.DIRECT_RESPONSIBLE, username="officer1"
+    )
     case = intake(crew, at(2026, 11, 23, 10, 0))
-    services.case_transition(case=case, action="file", actor=crew.dispatcher, now=at(2026, 11, 23, 10, 5))
-    services.case_transition(case=case, action="dispatch", actor=crew.dispatcher, now=at(2026, 11, 23, 10, 6),
-                             data=services.ActionInput(department="371302.environment"))
-    services.case_transition(case=case, action="arrive", actor=officer, now=at(2026, 11, 23, 10, 28),
-                             data=services.ActionInput(arrived_at=at(2026, 11, 23, 10, 27), lat=34.5, lng=117.25))
-    assert not CaseTimer.objects.filter(case=case, deadline="response", fired_at__isnull=True).exists()
+    services.case_transition(
+        case=case, action="file", actor=crew.dispatcher, now=at(2026, 11, 23, 10, 5)
+    )
+    services.case_transition(
+        case=case,
+        action="dispatch",
+        actor=crew.dispatcher,
+        now=at(2026, 11, 23, 10, 6),
+        data=services.ActionInput(department="371302.environment"),
+    )
+    services.case_transition(
+        case=case,
+        action="arrive",
+        actor=officer,
+        now=at(2026, 11, 23, 10, 28),
+        data=services.ActionInput(arrived_at=at(2026, 11, 23, 10, 27), lat=34.5, lng=117.25),
+    )
+    assert not CaseTimer.objects.filter(
+        case=case, deadline="response", fired_at__isnull=True
+    ).exists()
     services.case_deadlines_sweep(now=at(2026, 11, 23, 11, 0))
     assert not CaseBreach.objects.filter(case=case, deadline="response").exists()
     assert Case.objects.get(pk=case.pk).response_met is True

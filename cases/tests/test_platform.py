@@ -34,14 +34,18 @@ def test_the_same_intake_twice_with_a_key_creates_one_case(small_city, crew):
 def test_the_same_key_with_another_body_is_422(small_city, crew):
     client = as_(crew.platform)
     client.post("/api/v1/cases/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
-    other = client.post("/api/v1/cases/", {**BODY, "description": "别的"}, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+    other = client.post(
+        "/api/v1/cases/", {**BODY, "description": "别的"}, format="json", HTTP_IDEMPOTENCY_KEY="k-2"
+    )
     assert other.status_code == 422
     assert Case.objects.count() == 1
 
 
 def test_a_failed_request_releases_its_key(small_city, crew):
     client = as_(crew.platform)
-    bad = client.post("/api/v1/cases/", {**BODY, "category": "nope"}, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
+    bad = client.post(
+        "/api/v1/cases/", {**BODY, "category": "nope"}, format="json", HTTP_IDEMPOTENCY_KEY="k-3"
+    )
     assert bad.status_code == 400
     assert not IdempotencyRecord.objects.exists()
     good = client.post("/api/v1/cases/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
@@ -50,7 +54,9 @@ def test_a_failed_request_releases_its_key(small_city, crew):
 
 def test_keys_are_per_client(small_city, crew):
     as_(crew.platform).post("/api/v1/cases/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="shared")
-    second = as_(crew.dispatcher).post("/api/v1/cases/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="shared")
+    second = as_(crew.dispatcher).post(
+        "/api/v1/cases/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="shared"
+    )
     assert second.status_code == 201
     assert Case.objects.count() == 2
 
@@ -67,7 +73,9 @@ def test_ten_at_once_with_the_same_key_make_one_case_and_identical_answers(small
         try:
             client = as_(crew.platform)
             barrier.wait(timeout=10)
-            response = client.post("/api/v1/cases/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="burst")
+            response = client.post(
+                "/api/v1/cases/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="burst"
+            )
             answers.append((response.status_code, json.dumps(response.json(), sort_keys=True)))
         finally:
             connection.close()
@@ -95,7 +103,12 @@ def test_two_people_accept_the_same_case_at_once(small_city, crew):
     grid_services.department_member_add(department=crew.env, user=second, position="handler")
     case, _ = services.case_create(data=services.CaseInput(**BODY), actor=crew.platform)
     services.case_transition(case=case, action="file", actor=crew.dispatcher)
-    services.case_transition(case=case, action="dispatch", actor=crew.dispatcher, data=services.ActionInput(department="371302.environment"))
+    services.case_transition(
+        case=case,
+        action="dispatch",
+        actor=crew.dispatcher,
+        data=services.ActionInput(department="371302.environment"),
+    )
     barrier = threading.Barrier(2)
     codes = []
 
@@ -103,7 +116,11 @@ def test_two_people_accept_the_same_case_at_once(small_city, crew):
         try:
             client = as_(user)
             barrier.wait(timeout=10)
-            codes.append(client.post(f"/api/v1/cases/{case.pk}/actions/accept/", {}, format="json").status_code)
+            codes.append(
+                client.post(
+                    f"/api/v1/cases/{case.pk}/actions/accept/", {}, format="json"
+                ).status_code
+            )
         finally:
             connection.close()
 
@@ -116,11 +133,22 @@ def test_two_people_accept_the_same_case_at_once(small_city, crew):
     assert case.events.filter(action="accept").count() == 1
 
 
-def test_callbacks_survive_a_receiver_that_is_down_and_arrive_once_in_order_signed(small_city, crew):
-    CallbackEndpoint.objects.create(client=crew.platform, url="http://platform.test/hook", secret="s3cret-s3cret-s3cret")
-    case, _ = services.case_create(data=services.CaseInput(**BODY, external_id="EXT-9"), actor=crew.platform)
+def test_callbacks_survive_a_receiver_that_is_down_and_arrive_once_in_order_signed(
+    small_city, crew
+):
+    CallbackEndpoint.objects.create(
+        client=crew.platform, url="http://platform.test/hook", secret="s3cret-s3cret-s3cret"
+    )
+    case, _ = services.case_create(
+        data=services.CaseInput(**BODY, external_id="EXT-9"), actor=crew.platform
+    )
     services.case_transition(case=case, action="file", actor=crew.dispatcher)
-    services.case_transition(case=case, action="dispatch", actor=crew.dispatcher, data=services.ActionInput(department="371302.environment"))
+    services.case_transition(
+        case=case,
+        action="dispatch",
+        actor=crew.dispatcher,
+        data=services.ActionInput(department="371302.environment"),
+    )
     services.case_transition(case=case, action="accept", actor=crew.env_handler)
     assert CallbackDelivery.objects.filter(delivered_at__isnull=True).count() == 3
 

@@ -17,7 +17,10 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def test_two_workers_at_once_raise_one_alarm_per_source_and_period(make_source, officer):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's concurrent transactions")
-    sources = [make_source(tier="national", name=f"源{i}", confirmed_on=date(2026, 1, 1)) for i in range(20)]
+    sources = [
+        make_source(tier="national", name=f"源{i}", confirmed_on=date(2026, 1, 1))
+        for i in range(20)
+    ]
     barrier = threading.Barrier(2)
     results, errors = [], []
 

@@ -15,4 +15,8 @@ def test_demo_sources_give_the_pages_something_to_show_and_a_rerun_changes_nothi
     assert PatrolAlarm.objects.filter(status="open").exists()
     before = (PollutionSource.objects.count(), Patrol.objects.count(), PatrolAlarm.objects.count())
     demo_sources_seed(count=40)
-    assert (PollutionSource.objects.count(), Patrol.objects.count(), PatrolAlarm.objects.count()) == before
+    assert (
+        PollutionSource.objects.count(),
+        Patrol.objects.count(),
+        PatrolAlarm.objects.count(),
+    ) == before
