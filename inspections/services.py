@@ -386,6 +386,9 @@ class PatrolInput:
     person_present: str = ""
     department: Department | None = None
     case_reference: str = ""
+    # The problem category of the case a patrol opens (an abnormal reading opens an
+    # online-monitoring case by default).
+    case_category: str | None = None
     photos: list[UploadedFile] = field(default_factory=list)
     photo_lat: float | None = None
     photo_lng: float | None = None
@@ -414,6 +417,8 @@ def _patrol_validate(*, source: PollutionSource, data: PatrolInput, now: datetim
             ]
         elif data.rectification_deadline <= timezone.localdate(data.patrolled_at):
             errors["rectification_deadline"] = [_("The deadline must come after the patrol.")]
+    if data.outcome == Patrol.Outcome.CASE_OPENED and not (data.case_category or data.case_reference):
+        errors["case_category"] = [_("Choose the problem category of the case to open.")]
     if (data.lat is None) != (data.lng is None):
         errors["lat"] = [_("Give both latitude and longitude, or neither.")]
     elif data.lat is not None and not grid_selectors.point_in_city(
@@ -469,6 +474,15 @@ def patrol_record(
             uploaded_at=now,
         )
 
+    if (
+        data.outcome in (Patrol.Outcome.CASE_OPENED, Patrol.Outcome.ABNORMAL_READING)
+        and not data.case_reference
+    ):
+        patrol.case_reference = _case_open(
+            source=source, patrol=patrol, data=data, actor=actor, now=now
+        ).number
+        patrol.save(update_fields=["case_reference"])
+
     fields = []
     if data.kind in ON_SITE_KINDS:
         if source.last_patrol_at is None or data.patrolled_at > source.last_patrol_at:
@@ -507,6 +521,32 @@ def patrol_record(
             source=source, kind=alarm_kind, status=PatrolAlarm.Status.OPEN
         ).update(status=PatrolAlarm.Status.CLEARED, cleared_at=now, cleared_by=patrol)
     return patrol
+
+
+def _case_open(
+    *, source: PollutionSource, patrol: Patrol, data: PatrolInput, actor: User, now: datetime
+):
+    """Hand a patrol's finding to the case workflow: a case of the source's grid, linked to the
+    source, collected from the patrol (or the online monitoring) channel."""
+    from cases import services as case_services
+
+    abnormal = data.outcome == Patrol.Outcome.ABNORMAL_READING
+    case, _created = case_services.case_create(
+        data=case_services.CaseInput(
+            channel="online_monitoring" if abnormal else "patrol",
+            category=data.case_category or "online_anomaly",
+            description=data.findings or str(_("Found by a patrol of %(s)s") % {"s": source.name}),
+            reported_at=data.patrolled_at,
+            lat=data.lat if data.lat is not None else source.lat,
+            lng=data.lng if data.lng is not None else source.lng,
+            address=source.address,
+            grid=source.grid.code,
+            source=source.pk,
+        ),
+        actor=actor,
+        now=now,
+    )
+    return case
 
 
 # --- patrol-frequency alarms -----------------------------------------------------------------

@@ -96,6 +96,7 @@ def _active_user(username: str) -> User:
 
 
 GRID_CODE = r"^\d{12,15}$"
+DEPARTMENT_CODE_MAX = Department._meta.get_field("code").max_length
 
 
 class MonthField(serializers.DateField):
@@ -194,7 +195,7 @@ class SourceExportApi(FileApiView):
 
 
 class LedgerQuerySerializer(serializers.Serializer):
-    department = serializers.CharField(required=False, max_length=30)
+    department = serializers.CharField(required=False, max_length=DEPARTMENT_CODE_MAX)
     grid = serializers.RegexField(GRID_CODE, required=False)
     start = serializers.DateField()
     end = serializers.DateField()
@@ -346,7 +347,7 @@ class SupervisionPlanSerializer(serializers.ModelSerializer):
 
 
 class SupervisionPlanWriteSerializer(serializers.Serializer):
-    department = serializers.CharField(max_length=30)
+    department = serializers.CharField(max_length=DEPARTMENT_CODE_MAX)
     grid = serializers.RegexField(GRID_CODE)
     year = serializers.IntegerField(min_value=plans.MIN_YEAR, max_value=plans.MAX_YEAR)
     title = serializers.CharField(max_length=200)
@@ -364,7 +365,7 @@ class SupervisionPlanFilterSerializer(serializers.Serializer):
     year = serializers.IntegerField(
         required=False, min_value=plans.MIN_YEAR, max_value=plans.MAX_YEAR
     )
-    department = serializers.CharField(required=False, max_length=30)
+    department = serializers.CharField(required=False, max_length=DEPARTMENT_CODE_MAX)
     grid = serializers.RegexField(GRID_CODE, required=False)
 
     def validate_department(self, code):

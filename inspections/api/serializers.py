@@ -109,6 +109,7 @@ class PatrolWriteSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Patrol.Outcome.choices)
     rectification_deadline = serializers.DateField(required=False, allow_null=True)
     person_present = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    case_category = serializers.CharField(max_length=30, required=False, allow_blank=True)
     photos = serializers.ListField(child=serializers.FileField(), required=False)
 
     def validate_officers(self, usernames):

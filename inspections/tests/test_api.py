@@ -264,3 +264,54 @@ def test_patrol_alarm_list_is_scoped_and_filtered(small_city, officer, make_sour
     assert office.get("/api/v1/patrol-alarms/", {"status": "open"}).json()["count"] == 2
     assert office.get("/api/v1/patrol-alarms/", {"status": "cleared"}).json()["count"] == 0
     assert office.get("/api/v1/patrol-alarms/", {"status": "nope"}).status_code == 400
+
+
+def test_a_patrol_that_opens_a_case_hands_it_to_the_workflow(small_city, officer, make_source):
+    from cases.models import Case
+
+    source = make_source(tier="national")
+    client = client_for(officer)
+    missing = client.post(
+        "/api/v1/patrols/", patrol_form(source, [officer], outcome="case_opened"), format="json"
+    )
+    assert missing.status_code == 400 and "case_category" in missing.json()
+    response = client.post(
+        "/api/v1/patrols/",
+        patrol_form(
+            source,
+            [officer],
+            outcome="case_opened",
+            case_category="wastewater",
+            findings="暗管直排",
+        ),
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    case = Case.objects.get()
+    assert response.json()["case_reference"] == case.number
+    assert (case.channel, case.category.code, case.source_id, case.status) == (
+        "patrol",
+        "wastewater",
+        source.pk,
+        "collected",
+    )
+    source.refresh_from_db()
+    assert source.tightened_until is not None
+
+
+def test_an_abnormal_online_reading_opens_an_online_monitoring_case(
+    small_city, officer, make_source
+):
+    from cases.models import Case
+
+    source = make_source(tier="municipal", online_monitoring=True)
+    response = client_for(officer).post(
+        "/api/v1/patrols/",
+        patrol_form(
+            source, [officer], kind="online_check", outcome="abnormal_reading", lat=None, lng=None
+        ),
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    case = Case.objects.get()
+    assert (case.channel, case.category.code) == ("online_monitoring", "online_anomaly")
