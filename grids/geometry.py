@@ -66,6 +66,10 @@ def geometry(boundary: dict) -> BaseGeometry:
     return shape(boundary)
 
 
+def point(*, lat: float, lng: float) -> Point:
+    return Point(lng, lat)
+
+
 def covers_point(boundary: dict, *, lat: float, lng: float) -> bool:
     return shape(boundary).covers(Point(lng, lat))
 

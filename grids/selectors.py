@@ -10,7 +10,8 @@ grids and anything that has a grid) and ``department_scope_q``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from functools import lru_cache
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -311,11 +312,27 @@ def user_roles_over(*, user: User, grid: Grid, on: date | None = None) -> set[st
 
 def point_in_city(*, grid: Grid, lat: float, lng: float) -> bool:
     """Whether the point lies inside the boundary of the city (the root of ``grid``'s tree).
-    A city without a boundary accepts every point."""
-    root = Grid.objects.filter(tree_id=grid.tree_id, parent__isnull=True).only("boundary").first()
-    if root is None or not root.boundary:
+    A city without a boundary accepts every point. The parsed boundary is cached per root and
+    version, so a bulk import does not parse it again for every row."""
+    root = (
+        Grid.objects.filter(tree_id=grid.tree_id, parent__isnull=True)
+        .values_list("pk", "updated_at")
+        .first()
+    )
+    if root is None:
         return True
-    return geometry.covers_point(root.boundary, lat=lat, lng=lng)
+    shape = _root_shape(root[0], root[1])
+    return shape is None or shape.covers(geometry.point(lat=lat, lng=lng))
+
+
+@lru_cache(maxsize=16)
+def _root_shape(pk: int, version: datetime):
+    boundary = Grid.objects.filter(pk=pk).values_list("boundary", flat=True).first()
+    if not boundary:
+        return None
+    from shapely.prepared import prep
+
+    return prep(geometry.geometry(boundary))
 
 
 def nearest_role_holders_sql(*, grid_id: str, role: str, on: date) -> str:

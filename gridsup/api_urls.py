@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("grids.api.urls")),
     path("", include("cases.api.urls")),
     path("", include("inspections.api.draw_urls")),
+    path("", include("inspections.api.excel_urls")),
     path("", include("inspections.api.urls")),
 ]
