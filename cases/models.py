@@ -75,12 +75,6 @@ class CaseSettings(models.Model):
     dispatch_limit_hours = models.DecimalField(
         _("dispatch within (working hours)"), max_digits=5, decimal_places=1, default=Decimal("2")
     )
-    feedback_limit_days = models.DecimalField(
-        _("feed back within (working days after handling ends)"),
-        max_digits=4,
-        decimal_places=1,
-        default=Decimal("1"),
-    )
     verify_limit_days = models.DecimalField(
         _("verify within (working days)"), max_digits=4, decimal_places=1, default=Decimal("2")
     )

@@ -21,5 +21,6 @@ urlpatterns = [
         views.ReturnVisitApi.as_view(),
         name="api-case-return-visits",
     ),
+    path("cases/<int:pk>/parts/", views.CasePartApi.as_view(), name="api-case-parts"),
     path("callback/", views.CallbackEndpointApi.as_view(), name="api-callback"),
 ]

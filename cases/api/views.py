@@ -259,3 +259,29 @@ class CallbackEndpointApi(APIView):
     def delete(self, request):
         CallbackEndpoint.objects.filter(client=request.user).update(active=False)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PartSerializer(serializers.Serializer):
+    department = serializers.CharField(max_length=40)
+    part = serializers.CharField(max_length=4000)
+
+
+class CasePartApi(APIView):
+    """Joint enforcement: a department on the case records its own part."""
+
+    @extend_schema(request=PartSerializer, responses={200: None}, tags=["cases"])
+    def post(self, request, pk: int):
+        from grids.models import Department
+
+        case = _case_for(request, pk)
+        data = PartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        department = Department.objects.filter(code=data.validated_data["department"]).first()
+        if department is None:
+            raise serializers.ValidationError({"department": ["Unknown department."]})
+        assignment = services.assignment_part_record(
+            case=case, department=department, actor=request.user, part=data.validated_data["part"]
+        )
+        return Response(
+            {"department": department.code, "role": assignment.role, "part": assignment.part}
+        )

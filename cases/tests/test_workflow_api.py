@@ -265,3 +265,45 @@ def test_department_members_see_the_cases_dispatched_to_them(small_city, crew):
     act(crew.dispatcher, case["id"], "dispatch", {"department": "371302.environment"})
     assert as_(crew.env_handler).get(f"/api/v1/cases/{case['id']}/").status_code == 200
     assert as_(crew.housing_handler).get(f"/api/v1/cases/{case['id']}/").status_code == 404
+
+
+def test_joint_enforcement_each_department_records_its_part(small_city, crew):
+    case_id = (
+        as_(crew.platform)
+        .post(
+            "/api/v1/cases/",
+            {
+                "channel": "platform",
+                "category": "wastewater",
+                "description": "排污",
+                "grid": "371302001001",
+            },
+            format="json",
+        )
+        .json()["id"]
+    )
+    act(crew.dispatcher, case_id, "file")
+    body = act(
+        crew.dispatcher,
+        case_id,
+        "dispatch",
+        {"department": "371302.environment", "assist_departments": ["371302.housing"]},
+    )
+    assert sorted((a["department"], a["role"]) for a in body["assignments"]) == [
+        ("371302.environment", "lead"),
+        ("371302.housing", "assist"),
+    ]
+    # the assisting department sees the case and records its part; a stranger may not
+    assert as_(crew.housing_handler).get(f"/api/v1/cases/{case_id}/").status_code == 200
+    part = as_(crew.housing_handler).post(
+        f"/api/v1/cases/{case_id}/parts/",
+        {"department": "371302.housing", "part": "停工整改"},
+        format="json",
+    )
+    assert part.status_code == 200 and part.json()["role"] == "assist"
+    refused = as_(crew.env_handler).post(
+        f"/api/v1/cases/{case_id}/parts/",
+        {"department": "371302.housing", "part": "x"},
+        format="json",
+    )
+    assert refused.status_code == 403
