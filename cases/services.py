@@ -1037,16 +1037,16 @@ def case_deadlines_sweep(*, now: datetime | None = None) -> DeadlineSweepResult:
         today = timezone.localdate(now)
         for level, roles in recipients.items():
             for role in roles:
-                holders = grid_selectors.nearest_role_holders_sql(
+                holders = grid_selectors.nearest_role_holders_join(
                     grid_id="c.grid_id", role=role, on=today
                 )
                 cursor.execute(
                     f"""
                     INSERT INTO {note_t} (user_id, kind, title, body, url, dedupe_key, created_at)
-                    SELECT u.id, 'case_deadline', %s || c.number, '', '/cases/' || c.id || '/',
-                           'case_timer:' || t.id, %s
+                    SELECT DISTINCT holder.user_id, 'case_deadline', %s || c.number, '',
+                           '/cases/' || c.id || '/', 'case_timer:' || t.id, %s
                     FROM {timer_t} t JOIN {case_t} c ON c.id = t.case_id
-                    JOIN {User._meta.db_table} u ON u.id IN ({holders})
+                    {holders}
                     WHERE t.fired_at = %s AND t.level = %s
                     ON CONFLICT (user_id, dedupe_key) DO NOTHING
                     """,  # noqa: S608 - identifiers from _meta; values are parameters

@@ -417,7 +417,9 @@ def _patrol_validate(*, source: PollutionSource, data: PatrolInput, now: datetim
             ]
         elif data.rectification_deadline <= timezone.localdate(data.patrolled_at):
             errors["rectification_deadline"] = [_("The deadline must come after the patrol.")]
-    if data.outcome == Patrol.Outcome.CASE_OPENED and not (data.case_category or data.case_reference):
+    if data.outcome == Patrol.Outcome.CASE_OPENED and not (
+        data.case_category or data.case_reference
+    ):
         errors["case_category"] = [_("Choose the problem category of the case to open.")]
     if (data.lat is None) != (data.lng is None):
         errors["lat"] = [_("Give both latitude and longitude, or neither.")]
@@ -623,21 +625,20 @@ def _alarm_notifications(*, cursor, now: datetime, today: date) -> int:
     note_t = Notification._meta.db_table
     alarm_t = PatrolAlarm._meta.db_table
     source_t = PollutionSource._meta.db_table
-    user_t = User._meta.db_table
     total = 0
     for level, role, prefix in (
         (PatrolAlarm.Level.OFFICER, Role.DIRECT_RESPONSIBLE, _("Patrol overdue: ")),
         (PatrolAlarm.Level.PRINCIPAL, Role.PRINCIPAL, _("Patrol still overdue (escalated): ")),
     ):
-        holders = grid_selectors.nearest_role_holders_sql(grid_id="s.grid_id", role=role, on=today)
+        holders = grid_selectors.nearest_role_holders_join(grid_id="s.grid_id", role=role, on=today)
         cursor.execute(
             f"""
             INSERT INTO {note_t} (user_id, kind, title, body, url, dedupe_key, created_at)
-            SELECT u.id, 'patrol_alarm', %s || s.name, '',
+            SELECT DISTINCT holder.user_id, 'patrol_alarm', %s || s.name, '',
                    '/sources/' || s.id || '/', 'patrol_alarm:' || a.id || ':' || a.level, %s
             FROM {alarm_t} a
             JOIN {source_t} s ON s.id = a.source_id
-            JOIN {user_t} u ON u.id IN ({holders})
+            {holders}
             WHERE a.status = 'open' AND a.level = %s AND a.notified_level <> a.level
             ON CONFLICT (user_id, dedupe_key) DO NOTHING
             """,  # noqa: S608 - identifiers from _meta; values are parameters

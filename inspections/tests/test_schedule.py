@@ -83,7 +83,7 @@ def test_a_new_source_is_due_one_interval_after_its_confirmation(make_source):
 
 def test_a_violation_halves_the_interval_for_ninety_days(make_source, officer):
     source = make_source(tier="national")
-    patrol(source, officer, DAY0, outcome=Patrol.Outcome.CASE_OPENED)
+    patrol(source, officer, DAY0, outcome=Patrol.Outcome.CASE_OPENED, case_category="wastewater")
     source.refresh_from_db()
     assert source.tightened_until == DAY0 + timedelta(days=90)
     assert source.patrol_interval_days == 7
