@@ -247,6 +247,9 @@ def cmd_test(pytest_args: list[str]) -> int:
     env = child_env("gridsup.settings.test")
     env["DJANGO_SETTINGS_MODULE"] = "gridsup.settings.test"  # whatever the shell exported
     lint = subprocess.run([str(VENV_BIN / "ruff"), "check", "."], cwd=ROOT, env=env).returncode
+    # Ctrl-C (or CI's timeout) is for pytest: it stops and still prints what failed so far.
+    # A handler, not SIG_IGN, so that pytest does not inherit the ignoring.
+    signal.signal(signal.SIGINT, lambda signum, frame: None)
     tests = subprocess.run(
         [str(python), "-m", "pytest", *pytest_args], cwd=ROOT, env=env
     ).returncode
