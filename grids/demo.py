@@ -205,11 +205,22 @@ def demo_city_seed(*, password: str | None = None) -> dict[str, int]:
 
     _people(city, counties)
     _plans(counties)
+    database_statistics_refresh()
     return {
         "grids": Grid.objects.count(),
         "departments": Department.objects.count(),
         "users": User.objects.count(),
     }
+
+
+def database_statistics_refresh() -> None:
+    """After a bulk load, refresh PostgreSQL's planner statistics (autovacuum would do it a
+    little later; set-based statements planned on empty-table estimates can be very slow)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def _department(grid: Grid, sector: Sector) -> Department:

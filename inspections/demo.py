@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import User
-from grids.demo import DEMO_COUNTY, DEMO_VILLAGE
+from grids.demo import DEMO_COUNTY, DEMO_VILLAGE, database_statistics_refresh
 from grids.models import Grid
 from inspections import services
 from inspections.credit_code import CHARSET, credit_code_check_char
@@ -144,5 +144,6 @@ def demo_sources_seed(*, count: int = 240, now: datetime | None = None) -> dict[
                 actor=who,
                 now=now,
             )
+    database_statistics_refresh()
     services.patrol_alarms_sweep(now=now)
     return {"sources": PollutionSource.objects.count(), "patrols": Patrol.objects.count()}
