@@ -168,6 +168,7 @@ def demo_city_seed(*, password: str | None = None) -> dict[str, int]:
         rows = divisions_parse_bytes(CITY_FILE.read_bytes())
         shapes = synthetic_boundaries(rows, extra_children={CITY_CODE: zone_keys})
         services.divisions_load(rows=rows, actor=None, boundaries=shapes)
+        database_statistics_refresh()
         zone_shapes = {k: shapes[k] for k in zone_keys}
     else:
         zone_shapes = {}
