@@ -324,18 +324,17 @@ def performance_cases_assess(
         raise Conflict(_("Lock the period first."))
     now = now or timezone.now()
     done = 0
-    tried: set[int] = set()
+    last = 0
     while True:
         ids = list(
             _period_cases(period)
-            .filter(status=Case.Status.EVALUATED)
-            .exclude(pk__in=tried)
+            .filter(status=Case.Status.EVALUATED, pk__gt=last)
             .order_by("pk")
             .values_list("pk", flat=True)[:batch]
         )
         if not ids:
             break
-        tried.update(ids)
+        last = ids[-1]
         for case in Case.objects.filter(pk__in=ids).only("pk"):
             case_transition(
                 case=case, action="assess", actor=None, actor_kind=Actor.SYSTEM, now=now

@@ -235,7 +235,9 @@ def meeting_get(*, user: User, pk: int) -> JointMeeting:
 def decision_get(*, user: User, pk: int) -> MeetingDecision:
     decision = (
         MeetingDecision.objects.filter(
-            grid_selectors.grid_scope_q(user=user, prefix="meeting__grid__"), pk=pk
+            grid_selectors.grid_scope_q(user=user, prefix="meeting__grid__")
+            | grid_selectors.department_scope_q(user=user, prefix="department__"),
+            pk=pk,
         )
         .select_related("meeting", "meeting__grid", "department")
         .first()

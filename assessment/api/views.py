@@ -58,6 +58,17 @@ def _grid(user: User, code: str | None, *, field: str = "grid") -> Grid | None:
     return grid
 
 
+def _grid_of_department(department: Department | None, user: User, code: str, field: str) -> Grid:
+    """A grid named for a department's record: any grid (the service checks that it lies in
+    the department's area), or one the user may see when no department is named."""
+    if department is None:
+        return _grid(user, code, field=field)
+    grid = Grid.objects.filter(code=code).first()
+    if grid is None:
+        raise serializers.ValidationError({field: [_("Unknown grid.")]})
+    return grid
+
+
 def _department(user: User, code: str | None) -> Department | None:
     if not code:
         return None
@@ -389,9 +400,10 @@ class ReportListApi(ListAPIView):
         data = s.ReportWriteSerializer(data=_payload(request))
         data.is_valid(raise_exception=True)
         v = data.validated_data
+        department = _department(request.user, v.get("department"))
         report = services.half_year_report_submit(
-            grid=_grid(request.user, v["grid"]),
-            department=_department(request.user, v.get("department")),
+            grid=_grid_of_department(department, request.user, v["grid"], "grid"),
+            department=department,
             year=v["year"],
             half=v["half"],
             summary=v["summary"],
@@ -514,10 +526,15 @@ class SupervisionListApi(ListAPIView):
         data = s.SupervisionWriteSerializer(data=_payload(request))
         data.is_valid(raise_exception=True)
         v = data.validated_data
+        department = _department(request.user, v.get("department"))
         supervision = services.supervision_record(
-            supervisor_grid=_grid(request.user, v["supervisor_grid"], field="supervisor_grid"),
-            target_grid=_grid(request.user, v["target_grid"], field="target_grid"),
-            department=_department(request.user, v.get("department")),
+            supervisor_grid=_grid_of_department(
+                department, request.user, v["supervisor_grid"], "supervisor_grid"
+            ),
+            target_grid=_grid_of_department(
+                department, request.user, v["target_grid"], "target_grid"
+            ),
+            department=department,
             held_on=v["held_on"],
             topic=v["topic"],
             findings=v["findings"],
@@ -595,9 +612,10 @@ class PenaltyListApi(ListAPIView):
         data = s.PenaltyWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
+        department = _department(request.user, v.pop("department"))
         decision = services.penalty_decision_record(
-            department=_department(request.user, v.pop("department")),
-            grid=_grid(request.user, v.pop("grid")),
+            department=department,
+            grid=_grid_of_department(department, request.user, v.pop("grid"), "grid"),
             actor=request.user,
             **v,
         )

@@ -208,22 +208,23 @@ def late_case(
 ) -> Case:
     """A case row as the workflow leaves it (the workflow itself is the cases app's to test)."""
     n = next(_numbers)
-    return Case.objects.create(
-        number=f"TEST-{n:06d}",
-        channel="inspector",
-        category=ProblemCategory.objects.order_by("pk").first(),
-        description="扬尘",
-        created_by=creator,
-        grid=grid,
-        department=department,
-        status=status,
-        reported_at=due - timedelta(days=5),
-        dispatched_at=due - timedelta(days=4),
-        handling_deadline=due,
-        fed_back_at=fed_back,
-        handling_met=handling_met,
-        **extra,
-    )
+    values = {
+        "number": f"TEST-{n:06d}",
+        "channel": "inspector",
+        "category": ProblemCategory.objects.order_by("pk").first(),
+        "description": "扬尘",
+        "created_by": creator,
+        "grid": grid,
+        "department": department,
+        "status": status,
+        "reported_at": due - timedelta(days=5),
+        "dispatched_at": due - timedelta(days=4),
+        "handling_deadline": due,
+        "fed_back_at": fed_back,
+        "handling_met": handling_met,
+    }
+    values.update(extra)
+    return Case.objects.create(**values)
 
 
 @pytest.fixture
