@@ -9,6 +9,7 @@ from core.api.docs import ApiDocsView
 urlpatterns = [
     path("", include("core.urls")),
     path("grids/", include("grids.urls")),
+    path("cases/", include("cases.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
