@@ -386,7 +386,7 @@ def meeting_decision_follow_up(
     """Record how a decision (or supervision letter) was followed up, and when it was done."""
     now = now or timezone.now()
     decision = (
-        MeetingDecision.objects.select_for_update()
+        MeetingDecision.objects.select_for_update(of=("self",))
         .select_related("meeting", "department")
         .get(pk=decision.pk)
     )

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from django.db.models import BigIntegerField, Case, F, Q, QuerySet, Value, When
+from django.db.models import BigIntegerField, Expression, F, Q, QuerySet
+from django.db.models.lookups import IsNull
 
 from grids.models import Grid
 
@@ -34,33 +35,51 @@ def grids_at_level(*, level: int, on: date | None = None) -> list[Grid]:
     return list(Grid.objects.filter(_active_on(on), level=level).order_by("tree_id", "code"))
 
 
-def _range_q(grid: Grid, prefix: str) -> Q:
-    return Q(
-        **{
-            f"{prefix}tree_id": grid.tree_id,
-            f"{prefix}lft__gte": grid.lft,
-            f"{prefix}rght__lte": grid.rght,
-        }
-    )
+class AncestorOf(Expression):
+    """``CASE WHEN tree_id = t AND lft BETWEEN l AND r THEN id … END`` over the given grids'
+    nested-set ranges. Built directly as SQL from two resolved columns, so that a CASE of many
+    branches costs no more to build than one (a node lies in a subtree exactly when its ``lft``
+    lies within the subtree's range in the same tree)."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, ranges: tuple[tuple[int, int, int, int], ...], tree, lft):
+        super().__init__()
+        self.ranges = ranges
+        self.tree, self.lft = tree, lft
+
+    def get_source_expressions(self):
+        return [self.tree, self.lft]
+
+    def set_source_expressions(self, exprs):
+        self.tree, self.lft = exprs
+
+    def as_sql(self, compiler, connection):
+        if not self.ranges:
+            return "NULL", []
+        tree_sql, tree_params = compiler.compile(self.tree)
+        lft_sql, lft_params = compiler.compile(self.lft)
+        whens, params = [], []
+        for pk, tree_id, lft, rght in self.ranges:
+            whens.append(f"WHEN {tree_sql} = %s AND {lft_sql} BETWEEN %s AND %s THEN %s")
+            params += [*tree_params, tree_id, *lft_params, lft, rght, pk]
+        return f"CASE {' '.join(whens)} ELSE NULL END", params
 
 
-def ancestor_of(*, ancestors: Sequence[Grid], prefix: str = "grid__") -> Case:
+def ancestor_of(*, ancestors: Sequence[Grid], prefix: str = "grid__") -> Expression:
     """An expression giving, for a row whose grid is reached through ``prefix`` (``""`` for a
     grid itself, ``"grid__"`` for a row with a ``grid`` foreign key, ``"department__grid__"``
     …), the id of the one grid of ``ancestors`` whose subtree holds it (the grid itself
     included), or NULL. ``ancestors`` must not nest (e.g. all grids of one level)."""
-    whens = [When(_range_q(g, prefix), then=Value(g.pk)) for g in ancestors]
-    if not whens:
-        return Case(default=Value(None), output_field=BigIntegerField())
-    return Case(*whens, default=Value(None), output_field=BigIntegerField())
+    ranges = tuple((g.pk, g.tree_id, g.lft, g.rght) for g in ancestors)
+    return AncestorOf(ranges, F(f"{prefix}tree_id"), F(f"{prefix}lft"))
 
 
 def within_q(*, ancestors: Sequence[Grid], prefix: str = "grid__") -> Q:
     """Rows whose grid lies in the subtree of any of ``ancestors``."""
-    q = Q(**{f"{prefix}pk__in": []})
-    for grid in ancestors:
-        q |= _range_q(grid, prefix)
-    return q
+    if not ancestors:
+        return Q(pk__in=[])
+    return Q(IsNull(ancestor_of(ancestors=ancestors, prefix=prefix), False))
 
 
 def leaf_q(*, prefix: str = "") -> Q:
