@@ -46,7 +46,9 @@ from inspections.models import Patrol, PollutionSource, SourceKind, SupervisionP
 
 EVIDENCE_CAP = 200
 OFFICER_ROLES = (Role.OFFICER, Role.DIRECT_RESPONSIBLE)
-STAFF_ROLES = (Role.INSPECTOR, Role.SUPERVISOR, Role.OFFICER)
+# The township's own full- or part-time environmental staff (专(兼)职环保人员): its inspectors and
+# supervisors; officers stationed by a county department are counted under 2.2.
+STAFF_ROLES = (Role.INSPECTOR, Role.SUPERVISOR)
 ON_SITE_KINDS = (Patrol.Kind.PATROL, Patrol.Kind.INSPECTION)
 OPEN_CASE_STATES = ("dispatched", "handling")
 
@@ -494,8 +496,8 @@ def townships_without_agency(ctx: Context, params: dict) -> dict[int, Found]:
 
 @collector("townships_without_staff")
 def townships_without_staff(ctx: Context, params: dict) -> dict[int, Found]:
-    """Townships with no current full- or part-time environmental staff (inspectors,
-    supervisors or stationed officers) on the township or any grid below it."""
+    """Townships with no current full- or part-time environmental staff (inspectors or
+    supervisors) on the township or any grid below it."""
     townships = _townships(ctx)
     staffed = (
         set(
