@@ -957,6 +957,7 @@ def joint_meetings_missing(ctx: Context, params: dict) -> dict[int, Found]:
         .order_by()
     }
     halves = [h for h, last in ((1, date(ctx.year, 6, 30)), (2, ctx.end)) if last < ctx.today]
+    meetings_url = _reverse("api-assessment-meeting-list")
     out: dict[int, Found] = {}
     for county in ctx.counties:
         for half in halves:
@@ -967,7 +968,7 @@ def joint_meetings_missing(ctx: Context, params: dict) -> dict[int, Found]:
                         county.pk,
                         _("%(grid)s held no joint meeting in %(year)s H%(h)s.")
                         % {"grid": county.name, "year": ctx.year, "h": half},
-                        _reverse("api-assessment-meeting-list") + f"?grid={county.code}",
+                        meetings_url + f"?grid={county.code}" if meetings_url else "",
                     )
                 )
     return out
