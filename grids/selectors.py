@@ -338,9 +338,10 @@ def _root_shape(pk: int, version: datetime):
 def nearest_role_holders_join(*, grid_id: str, role: str, on: date, alias: str = "holder") -> str:
     """A SQL JOIN fragment (for set-based writes elsewhere) adding ``{alias}.user_id``: the
     people holding ``role`` on the nearest grid at or above the grid whose id is the SQL
-    expression ``grid_id``. Plain joins, so the planner can use the tree indexes; kept here so
-    that no other app reads the tree's nested-set columns. ``role`` and ``on`` are checked
-    and inlined as literals (an enum value and an ISO date)."""
+    expression ``grid_id``. The nearest holder is found among the few role holders (a scalar
+    subquery over them), never by walking the tree, so the plan stays cheap whatever the
+    planner's statistics say; portable to SQLite. Kept here so that no other app reads the
+    tree's nested-set columns. ``role`` and ``on`` are checked and inlined as literals."""
     if role not in Role.values:
         raise ValueError(role)
     if not alias.isidentifier():
@@ -354,17 +355,16 @@ def nearest_role_holders_join(*, grid_id: str, role: str, on: date, alias: str =
             f"AND ({a}.ends_on IS NULL OR {a}.ends_on >= {day})"
         )
 
-    me, anc = f"{alias}_me", f"{alias}_anc"
+    me = f"{alias}_me"
     return f"""
         JOIN {g} {me} ON {me}.id = {grid_id}
-        JOIN {g} {anc} ON {anc}.tree_id = {me}.tree_id AND {anc}.lft <= {me}.lft
-             AND {anc}.rght >= {me}.rght
-        JOIN {r} {alias} ON {alias}.grid_id = {anc}.id AND {held(alias)}
-             AND NOT EXISTS (
-                SELECT 1 FROM {g} deeper
-                JOIN {r} dr ON dr.grid_id = deeper.id AND {held("dr")}
-                WHERE deeper.tree_id = {me}.tree_id AND deeper.lft <= {me}.lft
-                  AND deeper.rght >= {me}.rght AND deeper.lft > {anc}.lft)
+        JOIN (SELECT hr.user_id, hg.tree_id, hg.lft FROM {r} hr JOIN {g} hg ON hg.id = hr.grid_id
+              WHERE {held("hr")}) {alias}
+          ON {alias}.tree_id = {me}.tree_id
+         AND {alias}.lft = (
+              SELECT MAX(ng.lft) FROM {r} nr JOIN {g} ng ON ng.id = nr.grid_id
+              WHERE {held("nr")} AND ng.tree_id = {me}.tree_id
+                AND ng.lft <= {me}.lft AND ng.rght >= {me}.rght)
     """  # noqa: S608 - table names from _meta, role, alias and date checked literals
 
 
