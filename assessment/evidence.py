@@ -14,6 +14,7 @@ in the ``Context``.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -218,6 +219,57 @@ def _capped(qs: QuerySet, *, county: str, order: list[str], fields: list[str]) -
         .values(county, "_n", *fields)
     )
     return list(rows)
+
+
+def _capped_per(qs: QuerySet, *, group: str, order: list[str], fields: list[str]) -> list[dict]:
+    """Like ``_capped`` but numbered per value of a plain column ``group`` (a department),
+    which the database can group without computing a county for every row."""
+    return list(
+        qs.annotate(
+            _rn=Window(RowNumber(), partition_by=[F(group)], order_by=[F(o) for o in order]),
+            _n=Window(Count("pk"), partition_by=[F(group)]),
+        )
+        .filter(_rn__lte=EVIDENCE_CAP)
+        .values(group, "_n", *fields)
+    )
+
+
+def _found_per_county(
+    rows: list[dict],
+    *,
+    group: str,
+    to_county: dict[int, int],
+    make: Callable[[dict], Evidence],
+    sort_key: Callable[[dict], object],
+) -> dict[int, Found]:
+    """Rows numbered per ``group`` merged into counties: counts added, evidence capped."""
+    counts: dict[int, dict[int, int]] = defaultdict(dict)
+    rows_of: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        county_id = to_county.get(row[group])
+        if county_id is None:
+            continue
+        counts[county_id][row[group]] = row["_n"]
+        rows_of[county_id].append(row)
+    return {
+        county_id: Found(
+            count=sum(counts[county_id].values()),
+            items=[make(r) for r in sorted(kept, key=sort_key)[:EVIDENCE_CAP]],
+        )
+        for county_id, kept in rows_of.items()
+    }
+
+
+def _department_counties(ctx: Context) -> dict[int, int]:
+    """``{department id: county id}`` for every department whose grid lies in a county."""
+    return ctx.memo(
+        "department_counties",
+        lambda: dict(
+            Department.objects.filter(ctx.within())
+            .annotate(county_id=ctx.county_of())
+            .values_list("pk", "county_id")
+        ),
+    )
 
 
 def _found_from_rows(rows: list[dict], *, county: str, make: Callable[[dict], Evidence]):
@@ -620,20 +672,24 @@ def departments_plan_unfulfilled(ctx: Context, params: dict) -> dict[int, Found]
     part = [p for p in plans if p.grid_id not in ctx.by_id]
     done: dict[int, int] = {}
     if whole:
-        counts = {
-            (row["department_id"], row["county_id"]): row["n"]
-            for row in Patrol.objects.filter(
-                ctx.within("source__grid__"),
+        # grouped by the source's own grid (no per-row CASE), then mapped to counties
+        by_grid = list(
+            Patrol.objects.filter(
                 kind=Patrol.Kind.INSPECTION,
                 department_id__in={p.department_id for p in whole},
                 patrolled_at__gte=ctx.start_at,
                 patrolled_at__lt=ctx.end_at,
             )
-            .annotate(county_id=ctx.county_of("source__grid__"))
-            .values("department_id", "county_id")
+            .values("department_id", "source__grid_id")
             .annotate(n=Count("pk"))
             .order_by()
-        }
+        )
+        to_county = county_sql.ancestor_map(
+            level=ctx.grid_level, grid_ids={r["source__grid_id"] for r in by_grid}
+        )
+        counts: dict[tuple[int, int], int] = defaultdict(int)
+        for row in by_grid:
+            counts[(row["department_id"], to_county.get(row["source__grid_id"]))] += row["n"]
         for plan in whole:
             done[plan.pk] = counts.get((plan.department_id, plan.grid_id), 0)
     if part:
@@ -805,18 +861,15 @@ def cases_handled_late(ctx: Context, params: dict) -> dict[int, Found]:
         status__in=OPEN_CASE_STATES,
         handling_deadline__lt=ctx.now,
     )
-    qs = (
-        Case.objects.filter(
-            ctx.within("department__grid__"),
-            handling_deadline__gte=ctx.start_at,
-            handling_deadline__lt=ctx.end_at,
-        )
-        .filter(late)
-        .annotate(county_id=ctx.county_of("department__grid__"))
-    )
-    rows = _capped(
+    to_county = _department_counties(ctx)
+    qs = Case.objects.filter(
+        department_id__in=list(to_county),
+        handling_deadline__gte=ctx.start_at,
+        handling_deadline__lt=ctx.end_at,
+    ).filter(late)
+    rows = _capped_per(
         qs,
-        county="county_id",
+        group="department_id",
         order=["handling_deadline", "pk"],
         fields=["pk", "number", "handling_deadline", "fed_back_at", "department__name"],
     )
@@ -839,7 +892,54 @@ def cases_handled_late(ctx: Context, params: dict) -> dict[int, Found]:
             }
         return _case_evidence(r, text)
 
-    return _found_from_rows(rows, county="county_id", make=make)
+    return _found_per_county(
+        rows,
+        group="department_id",
+        to_county=to_county,
+        make=make,
+        sort_key=lambda r: (r["handling_deadline"], r["pk"]),
+    )
+
+
+class WorkingClock:
+    """The working calendar's periods from ``first`` to ``last`` with running totals, so that
+    "when has ``amount`` of working time passed after ``at``" is two binary searches instead of
+    a walk through the days (``WorkingCalendar.add_working_time`` gives the same answer)."""
+
+    def __init__(self, calendar, *, first: date, last: date):
+        self.starts: list[datetime] = []
+        self.before: list[int] = []  # working microseconds before each period
+        self.through: list[int] = []  # … up to each period's end
+        total = 0
+        day = first
+        while day <= last:
+            if calendar.is_working_day(day):
+                for begin, end in calendar.periods:
+                    a = datetime.combine(day, begin, tzinfo=calendar.tz)
+                    b = datetime.combine(day, end, tzinfo=calendar.tz)
+                    self.starts.append(a)
+                    self.before.append(total)
+                    total += (b - a) // timedelta(microseconds=1)
+                    self.through.append(total)
+            day += timedelta(days=1)
+        self.first = datetime.combine(first, time.min, tzinfo=calendar.tz)
+
+    def due(self, at: datetime, amount: timedelta) -> datetime | None:
+        """The instant ``amount`` of working time after ``at``; None outside the table."""
+        if not self.starts or at < self.first:
+            return None
+        i = bisect_right(self.starts, at) - 1
+        passed = 0
+        if i >= 0:
+            length = self.through[i] - self.before[i]
+            passed = self.before[i] + min(
+                (at - self.starts[i]) // timedelta(microseconds=1), length
+            )
+        target = passed + amount // timedelta(microseconds=1)
+        j = bisect_left(self.through, target)
+        if j >= len(self.starts):
+            return None
+        return self.starts[j] + timedelta(microseconds=target - self.before[j])
 
 
 @collector("cases_not_transferred")
@@ -859,7 +959,11 @@ def cases_not_transferred(ctx: Context, params: dict) -> dict[int, Found]:
     )
     rows = list(
         CaseEvent.objects.filter(
-            ctx.within("case__grid__"), action="return", at__gte=ctx.start_at, at__lt=ctx.end_at
+            ctx.within("case__grid__"),
+            case__return_count__gt=0,  # lets the database start from the few returned cases
+            action="return",
+            at__gte=ctx.start_at,
+            at__lt=ctx.end_at,
         )
         .annotate(county_id=ctx.county_of("case__grid__"), next_at=next_dispatch)
         .filter(Q(next_at__isnull=True) | Q(next_at__gt=F("at") + limit))
@@ -867,12 +971,19 @@ def cases_not_transferred(ctx: Context, params: dict) -> dict[int, Found]:
         .values("county_id", "case_id", "case__number", "at", "next_at")
     )
     calendar = calendar_get(case_settings=settings_row) if rows else None
+    clock = (
+        WorkingClock(
+            calendar, first=ctx.start - timedelta(days=1), last=ctx.end + timedelta(days=45)
+        )
+        if rows
+        else None
+    )
     out: dict[int, Found] = {}
     seen: set[int] = set()
     for r in rows:
         if r["case_id"] in seen:
             continue
-        due = calendar.add_working_time(r["at"], limit)
+        due = clock.due(r["at"], limit) or calendar.add_working_time(r["at"], limit)
         if r["next_at"] is None and due >= ctx.now:
             continue  # still within the limit
         if r["next_at"] is not None and r["next_at"] <= due:
@@ -901,32 +1012,33 @@ def joint_cases_not_joint(ctx: Context, params: dict) -> dict[int, Found]:
     """Cases led by a department of the county that needed joint enforcement (assisting
     departments were named) and were fed back in the year while an assisting department had
     recorded no part in it."""
+    to_county = _department_counties(ctx)
+    # from the few silent assisting assignments to their cases (not a probe per case)
     silent = CaseAssignment.objects.filter(
-        case=OuterRef("pk"), role=CaseAssignment.Role.ASSIST, active=True, part=""
+        role=CaseAssignment.Role.ASSIST, active=True, part=""
+    ).values("case_id")
+    qs = Case.objects.filter(
+        pk__in=silent,
+        department_id__in=list(to_county),
+        fed_back_at__gte=ctx.start_at,
+        fed_back_at__lt=ctx.end_at,
     )
-    qs = (
-        Case.objects.filter(
-            ctx.within("department__grid__"),
-            fed_back_at__gte=ctx.start_at,
-            fed_back_at__lt=ctx.end_at,
-        )
-        .filter(Exists(silent))
-        .annotate(county_id=ctx.county_of("department__grid__"))
-    )
-    rows = _capped(
+    rows = _capped_per(
         qs,
-        county="county_id",
+        group="department_id",
         order=["fed_back_at", "pk"],
-        fields=["pk", "number", "department__name"],
+        fields=["pk", "number", "fed_back_at", "department__name"],
     )
-    return _found_from_rows(
+    return _found_per_county(
         rows,
-        county="county_id",
+        group="department_id",
+        to_county=to_county,
         make=lambda r: _case_evidence(
             r,
             _("%(n)s (led by %(d)s): an assisting department recorded no part.")
             % {"n": r["number"], "d": r["department__name"]},
         ),
+        sort_key=lambda r: (r["fed_back_at"], r["pk"]),
     )
 
 

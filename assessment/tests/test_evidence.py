@@ -143,6 +143,7 @@ def test_cases_not_transferred(county, small_city, crew):
             due=at(date(2025, 6, 20)),
             fed_back=None,
             status="filed",
+            return_count=1,  # as the workflow's return leaves it
         )
 
     # Monday 2025-06-16 10:00; the limit is two working hours
@@ -237,3 +238,21 @@ def test_penalties_not_published_count_departments(county):
     result = found("penalties_not_published")[county.grid.pk]
     assert result.count == 1  # one department
     assert len(result.items) == 2  # both decisions as evidence
+
+
+def test_the_working_clock_agrees_with_the_calendar():
+    import random
+    from zoneinfo import ZoneInfo
+
+    from cases.calendar import WorkingCalendar
+
+    calendar = WorkingCalendar(tz=ZoneInfo("Asia/Shanghai"))
+    clock = evidence.WorkingClock(calendar, first=date(2024, 12, 31), last=date(2026, 2, 14))
+    rng = random.Random(5)
+    start = datetime(2025, 1, 1, tzinfo=TZ)
+    for _ in range(2000):
+        at = start + timedelta(minutes=rng.randrange(365 * 24 * 60))
+        amount = timedelta(minutes=rng.choice([1, 30, 120, 210, 240, 450, 3000]))
+        assert clock.due(at, amount) == calendar.add_working_time(at, amount), (at, amount)
+    # outside the table the caller falls back to the calendar
+    assert clock.due(datetime(2024, 6, 1, tzinfo=TZ), timedelta(hours=2)) is None
