@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("grids/", include("grids.urls")),
     path("cases/", include("cases.urls")),
+    path("", include("inspections.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

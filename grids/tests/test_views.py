@@ -15,7 +15,7 @@ from grids.tests.conftest import user_with_role
 
 pytestmark = pytest.mark.django_db
 
-PAGE_QUERY_LIMIT = 14
+PAGE_QUERY_LIMIT = 15  # + the inbox badge COUNT in the header
 
 
 def person(grid, role, full_name):
