@@ -1013,15 +1013,12 @@ def joint_cases_not_joint(ctx: Context, params: dict) -> dict[int, Found]:
     departments were named) and were fed back in the year while an assisting department had
     recorded no part in it."""
     to_county = _department_counties(ctx)
-    # from the few silent assisting assignments to their cases by primary key (a semi-join
-    # would scan every case of the year)
-    silent = set(
-        CaseAssignment.objects.filter(
-            role=CaseAssignment.Role.ASSIST, active=True, part="", assigned_at__lt=ctx.end_at
-        ).values_list("case_id", flat=True)
-    )
+    # from the few silent assisting assignments to their cases (not a probe per case)
+    silent = CaseAssignment.objects.filter(
+        role=CaseAssignment.Role.ASSIST, active=True, part=""
+    ).values("case_id")
     qs = Case.objects.filter(
-        pk__in=list(silent),
+        pk__in=silent,
         department_id__in=list(to_county),
         fed_back_at__gte=ctx.start_at,
         fed_back_at__lt=ctx.end_at,
