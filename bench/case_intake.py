@@ -1,0 +1,709 @@
+#!/usr/bin/env python
+"""Benchmark of case intake through the API (issue 4, "Performance"): gunicorn, PostgreSQL.
+
+    .venv/bin/python bench/case_intake.py [--head] [--keep] [--requests 600 --runs 3]
+
+Uses the bench database and fill of ``bench/case_deadlines.py`` (1,000,000 cases; made if
+missing, reused if a run with ``--keep`` left it). Starts gunicorn on 127.0.0.1 (a free port)
+with the production settings (``gridsup.settings.production``: DEBUG off, a SECRET_KEY,
+ALLOWED_HOSTS=127.0.0.1, SECURE_SSL_REDIRECT=false, DATABASE_URL = the bench database) and two
+sync workers, gets a bearer token for the ``platform`` demo user from
+``POST /api/v1/auth/token/``, and posts cases to ``POST /api/v1/cases/`` from a bounded load
+generator in this process: ``--threads`` threads over loopback with ``http.client``, a fixed
+number of requests (``--requests`` per run, after ``--warmup`` unmeasured ones), each with its
+own ``Idempotency-Key`` and ``external_id``; it stops by itself. Each body is what the
+city-management platform sends: channel ``platform``, a category (the nine ordinary ones in
+turn), a description, an address and a GPS point inside a leaf grid (the grid is located from
+it), or the grid's code instead. The CPU the gunicorn workers and the PostgreSQL backends
+used during each run is read from /proc, per request.
+
+Configurations, each in its own gunicorn, best of ``--runs``: the application as configured
+with a GPS point, and with the grid code; with ``--lift-throttle`` also both through
+``throttle_lifted_app()`` below, which sets DRF's ``user`` rate to None (benchmark only).
+DRF's user throttle as configured is checked in this process (how many requests of one user
+pass within a minute).
+
+The floor, from one connection in this process: a bare single-row ``INSERT`` into
+``cases_case`` per transaction, and the rows one intake writes (the idempotency claim, the
+case, its event, its four timers, the idempotency answer) as bare SQL in the same three
+transactions. Every query of one intake is listed (Django's test client in this process with
+``CaptureQueriesContext``). The cases the benchmark posts are deleted at the end, so the fill
+is as it was. Results: the "Intake" section of bench/results/cases.md. The database is dropped
+at the end unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import case_deadlines as shared  # noqa: E402 - the shared fill and reporting helpers
+
+CATEGORIES = [
+    "dust",
+    "open_burning",
+    "coal_stove",
+    "black_smoke",
+    "odour",
+    "wastewater",
+    "new_source",
+    "online_anomaly",
+    "complaint",
+]
+MARK = "BENCHINTAKE"  # external_id prefix of the cases this benchmark posts
+
+
+# --- gunicorn (shared with case_list.py) -------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process, from /proc; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(server: Gunicorn) -> dict[str, list[int]]:
+    """gunicorn's workers, and the PostgreSQL backends of the bench database (but this
+    process's own), so that their CPU can be counted."""
+    from django.db import connection
+
+    master = server.process.pid
+    try:
+        workers = [
+            int(x) for x in Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        ]
+    except OSError:
+        workers = []
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        backends = [row[0] for row in cur.fetchall()]
+    return {"workers": workers, "backends": backends}
+
+
+def cpu_snapshot(pids: dict[str, list[int]]) -> dict[str, dict[int, float]]:
+    return {kind: {pid: proc_cpu(pid) for pid in ids} for kind, ids in pids.items()}
+
+
+def cpu_used(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds used between two snapshots, by the processes alive at both."""
+    return {
+        kind: sum(
+            max(0.0, after[kind][pid] - cpu)
+            for pid, cpu in before[kind].items()
+            if after[kind].get(pid, 0.0) > 0
+        )
+        for kind in before
+    }
+
+
+class Gunicorn:
+    """gunicorn on 127.0.0.1 with the production settings on the bench database."""
+
+    def __init__(self, *, src: Path, url: str, app: str = "gridsup.wsgi", workers: int = 2):
+        self.port = free_port()
+        self.log = shared.WORK / f"gunicorn-{self.port}.log"
+        env = shared.child_env(
+            url,
+            DJANGO_SETTINGS_MODULE="gridsup.settings.production",
+            SECRET_KEY=secrets.token_urlsafe(40),
+            ALLOWED_HOSTS="127.0.0.1",
+            SECURE_SSL_REDIRECT="false",
+            # connections kept through a run (the default is 60 s), so that the CPU of their
+            # PostgreSQL backends can be counted; one reconnect a minute changes nothing else
+            DB_CONN_MAX_AGE="3600",
+        )
+        env.pop("DEBUG", None)
+        env["PYTHONPATH"] = os.pathsep.join([str(src), str(Path(__file__).resolve().parent)])
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.command = [
+            str(gunicorn),
+            app,
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "--chdir",
+            str(src),
+            "--timeout",
+            "60",
+            "--error-logfile",
+            str(self.log),
+        ]
+        self.app = app
+        self.workers = workers
+        with open(self.log, "w") as log:
+            self.process = subprocess.Popen(
+                self.command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=src
+            )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: see {self.log}")
+            try:
+                status, _body, _h = self.request("GET", "/api/v1/cases/")
+                if status in (401, 403):  # up, and asking for a token
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer within {timeout} s: see {self.log}")
+
+    def request(self, method: str, path: str, body=None, headers=None, timeout: float = 60):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            payload = json.dumps(body).encode() if body is not None else None
+            head = {"Accept": "application/json", **(headers or {})}
+            if payload is not None:
+                head["Content-Type"] = "application/json"
+            conn.request(method, path, body=payload, headers=head)
+            response = conn.getresponse()
+            data = response.read()
+            return response.status, data, dict(response.getheaders())
+        finally:
+            conn.close()
+
+    def token(self, username: str) -> str:
+        from django.conf import settings
+
+        status, data, _h = self.request(
+            "POST",
+            "/api/v1/auth/token/",
+            {"username": username, "password": settings.DEMO_PASSWORD},
+        )
+        if status != 201:
+            raise RuntimeError(f"token for {username}: HTTP {status} {data[:200]!r}")
+        return json.loads(data)["token"]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def throttle_lifted_app():
+    """The project's WSGI application with DRF's per-user rate set to None (no limit), for
+    measuring the intake's own capacity. Benchmark only: ``gunicorn 'case_intake:throttle_lifted_app()'``."""
+    import django
+    from django.conf import settings
+
+    django.setup()
+    from rest_framework.throttling import SimpleRateThrottle
+
+    rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], user=None)
+    SimpleRateThrottle.THROTTLE_RATES = rates
+    from django.core.wsgi import get_wsgi_application
+
+    return get_wsgi_application()
+
+
+# --- the load ----------------------------------------------------------------------------------
+
+
+def intake_points(limit: int = 2000) -> list[dict]:
+    """Points inside leaf grids (the centre of the bounding box where the boundary covers it),
+    with the grid's code, spread over the city."""
+    from grids import geometry
+    from grids.models import Grid
+
+    out = []
+    leaves = (
+        Grid.objects.filter(boundary__isnull=False, rght=models_f("lft") + 1)
+        .order_by("code")
+        .values_list("code", "boundary", "min_lat", "max_lat", "min_lng", "max_lng")
+    )
+    for code, boundary, min_lat, max_lat, min_lng, max_lng in leaves:
+        lat, lng = (min_lat + max_lat) / 2, (min_lng + max_lng) / 2
+        if geometry.covers_point(boundary, lat=lat, lng=lng):
+            out.append({"grid": code, "lat": round(lat, 6), "lng": round(lng, 6)})
+    step = max(1, len(out) // limit)
+    return out[::step][:limit]
+
+
+def models_f(name: str):
+    from django.db.models import F
+
+    return F(name)
+
+
+def body_for(n: int, run: str, points: list[dict], with_grid: bool) -> dict:
+    point = points[(n * 7919) % len(points)]
+    body = {
+        "external_id": f"{MARK}-{run}-{n}",
+        "channel": "platform",
+        "category": CATEGORIES[n % len(CATEGORIES)],
+        "description": f"数字城管平台转办：道路扬尘，渣土车未苫盖（基准 {n}）",
+        "address": f"临沂市兰山区基准路{n % 997}号",
+        "reporter_name": "市民",
+        "reporter_phone": "13800000000",
+    }
+    if with_grid:
+        body["grid"] = point["grid"]
+    else:
+        body["lat"], body["lng"] = point["lat"], point["lng"]
+    return body
+
+
+def load_run(
+    server: Gunicorn,
+    *,
+    token: str,
+    run: str,
+    requests: int,
+    threads: int,
+    points: list[dict],
+    with_grid: bool,
+) -> dict:
+    """Post ``requests`` cases from ``threads`` threads; returns rate, latencies, statuses."""
+    lock = threading.Lock()
+    counter = iter(range(requests))
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors: list[str] = []
+
+    def worker():
+        while True:
+            with lock:
+                n = next(counter, None)
+            if n is None:
+                return
+            headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
+            started = time.perf_counter()
+            try:
+                status, data, _h = server.request(
+                    "POST", "/api/v1/cases/", body_for(n, run, points, with_grid), headers
+                )
+            except OSError as exc:
+                status, data = 0, str(exc).encode()
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+                if status not in (201, 429) and len(errors) < 5:
+                    errors.append(f"{status}: {data[:300]!r}")
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    started = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    wall = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
+
+    return {
+        "requests": requests,
+        "wall": wall,
+        "created_per_s": statuses.get(201, 0) / wall,
+        "answered_per_s": requests / wall,
+        "statuses": statuses,
+        "p50": pct(50),
+        "p90": pct(90),
+        "p99": pct(99),
+        "max": latencies[-1],
+        "mean": statistics.fmean(latencies),
+        "errors": errors,
+    }
+
+
+# --- floor and queries -------------------------------------------------------------------------
+
+
+def floor_inserts(n: int) -> dict:
+    """From one connection: a bare single-row INSERT per transaction, and the rows of one
+    intake in its three transactions, as bare SQL."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from core.models import User
+    from grids.models import Grid
+
+    platform = User.objects.get(username="platform").pk
+    grid = Grid.objects.filter(rght=models_f("lft") + 1).order_by("code").first().pk
+    with connection.cursor() as cur:
+        cur.execute("SELECT id FROM cases_problemcategory WHERE code = 'dust'")
+        category = cur.fetchone()[0]
+    connection.ensure_connection()
+    raw = connection.connection
+    raw.autocommit = True
+    case_sql = """
+        INSERT INTO cases_case (number, channel, category_id, description, emergency,
+            reporter_name, reporter_phone, created_by_id, external_id, lat, lng, address, grid_id,
+            status, reported_at, created_at, updated_at, response_deadline, suspended_seconds,
+            extension_reason, rework_count, return_count, escalation_count, extension_count)
+        VALUES (%s, 'platform', %s, '数字城管平台转办：道路扬尘', false, '市民', '13800000000', %s,
+            %s, 35.06, 118.35, '临沂市兰山区基准路1号', %s, 'collected', %s, %s, %s, %s, 0, '',
+            0, 0, 0, 0)
+        RETURNING id
+    """
+    out = {}
+    now = timezone.now()
+    day = now.strftime("%Y%m%d")
+    with raw.cursor() as cur:
+        started = time.perf_counter()
+        for i in range(n):
+            cur.execute(
+                case_sql,
+                [
+                    f"FLOOR-{day}-A{i:06d}",
+                    category,
+                    platform,
+                    f"{MARK}-FA-{i}",
+                    grid,
+                    now,
+                    now,
+                    now,
+                    now,
+                ],
+            )
+        out["bare_insert"] = n / (time.perf_counter() - started)
+        started = time.perf_counter()
+        for i in range(n):
+            key = f"{MARK}-FB-{i}"
+            cur.execute(
+                "INSERT INTO cases_idempotencyrecord (client_id, key, body_hash, created_at)"
+                " VALUES (%s, %s, %s, %s) RETURNING id",
+                [platform, key, "0" * 64, now],
+            )
+            record = cur.fetchone()[0]
+            raw.autocommit = False
+            cur.execute(
+                case_sql,
+                [f"FLOOR-{day}-B{i:06d}", category, platform, key, grid, now, now, now, now],
+            )
+            case_id = cur.fetchone()[0]
+            cur.execute(
+                "INSERT INTO cases_caseevent (case_id, seq, action, from_status, to_status,"
+                " actor_id, at, note, data) VALUES (%s, 1, 'collect', '', 'collected', %s, %s,"
+                " '', '{\"channel\": \"platform\"}')",
+                [case_id, platform, now],
+            )
+            cur.execute(
+                "INSERT INTO cases_casetimer (case_id, deadline, level, due_at, deadline_at)"
+                " VALUES (%s, 'response', 'warning', %s, %s), (%s, 'response', 'breach', %s, %s),"
+                " (%s, 'response', 'principal', %s, %s), (%s, 'response', 'leader', %s, %s)",
+                [case_id, now, now] * 4,
+            )
+            raw.commit()
+            raw.autocommit = True
+            cur.execute(
+                "UPDATE cases_idempotencyrecord SET status_code = 201, response = %s WHERE id = %s",
+                [json.dumps({"id": case_id}), record],
+            )
+        out["bare_intake_rows"] = n / (time.perf_counter() - started)
+    return out
+
+
+def intake_queries(points: list[dict]) -> list[tuple[str, float]]:
+    """The queries of one intake (in-process test client, bearer token, Idempotency-Key)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from core.models import User
+    from core.services import api_token_issue
+
+    raw, _token = api_token_issue(user=User.objects.get(username="platform"))
+    client = Client(HTTP_HOST="127.0.0.1")
+    headers = {"Authorization": f"Bearer {raw}", "Idempotency-Key": str(uuid.uuid4())}
+    client.post(
+        "/api/v1/cases/",
+        data=body_for(0, "Q0", points, False),
+        content_type="application/json",
+        headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(
+            "/api/v1/cases/",
+            data=body_for(1, "Q1", points, False),
+            content_type="application/json",
+            headers=headers,
+        )
+    assert response.status_code == 201, response.content[:300]
+    return [(q["sql"], float(q["time"])) for q in ctx.captured_queries]
+
+
+def throttle_check() -> dict:
+    """DRF's user throttle as configured, in this process: how many requests one user gets
+    in a minute before a 429 (each gunicorn worker counts in its own LocMemCache)."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.test import RequestFactory
+    from rest_framework.request import Request
+    from rest_framework.throttling import UserRateThrottle
+
+    from core.models import User
+
+    user = User.objects.get(username="platform")
+    request = Request(RequestFactory().post("/api/v1/cases/"))
+    request.user = user
+    cache.clear()
+    allowed = 0
+    for _ in range(100_000):
+        if not UserRateThrottle().allow_request(request, None):
+            break
+        allowed += 1
+    cache.clear()
+    return {
+        "rate": settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["user"],
+        "allowed": allowed,
+        "cache": settings.CACHES["default"]["BACKEND"],
+    }
+
+
+def cleanup() -> int:
+    """Delete what the benchmark wrote: its cases (with their events, timers, photos …), its
+    idempotency records and tokens."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE bench_posted AS SELECT id FROM cases_case WHERE external_id LIKE %s",
+            [f"{MARK}-%"],
+        )
+        for table in ("cases_caseevent", "cases_casetimer", "cases_casebreach", "cases_casephoto"):
+            cur.execute(f"DELETE FROM {table} WHERE case_id IN (SELECT id FROM bench_posted)")
+        cur.execute(
+            "DELETE FROM cases_callbackdelivery WHERE case_id IN (SELECT id FROM bench_posted)"
+        )
+        cur.execute("DELETE FROM cases_case WHERE id IN (SELECT id FROM bench_posted)")
+        deleted = cur.rowcount
+        cur.execute("DROP TABLE bench_posted")
+        cur.execute("DELETE FROM cases_idempotencyrecord")
+        cur.execute("DELETE FROM core_apitoken")
+        for table in (
+            "cases_case",
+            "cases_casetimer",
+            "cases_caseevent",
+            "cases_idempotencyrecord",
+        ):
+            cur.execute(f"VACUUM ANALYZE {table}")
+    return deleted
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def cpu_cell(run: dict) -> str:
+    cpu = run.get("cpu_per_request_ms")
+    if not cpu:
+        return ""
+    total = cpu["workers"] + cpu["backends"]
+    return f"{cpu['workers']:.1f} + {cpu['backends']:.1f} = {total:.1f} ms"
+
+
+def summarise(label: str, runs: list[dict]) -> dict:
+    best = max(runs, key=lambda r: r["created_per_s"])
+    return {"label": label, "runs": runs, "best": best}
+
+
+def section(results: dict, header: list[str], command: str, args) -> list[str]:
+    floor = results["floor"]
+    lines = [
+        *header,
+        f"- Command: `{command}`",
+        "",
+        f"gunicorn {results['gunicorn_version']} (`-w 2`, sync workers) on 127.0.0.1 with"
+        " `gridsup.settings.production` on the bench database (`DB_CONN_MAX_AGE=3600`, so that"
+        " the CPU of the workers' PostgreSQL backends can be read from /proc for a whole run;"
+        " the default of 60 s would only add a reconnect a minute); the load generator runs on the"
+        f" same two cores ({args.threads} threads, a new loopback connection per request, as"
+        f" gunicorn's sync workers close it), {args.requests:,} measured requests per run after"
+        f" {args.warmup} unmeasured ones; best of {args.runs} runs by cases created per second."
+        " Latency is per request as the client sees it. The target: 200 cases/s or more.",
+        "",
+        "| configuration | cases created /s (best) | all runs (created/s) | answered (best run) |"
+        " p50 | p90 | p99 | max | CPU per request: gunicorn workers + PostgreSQL backends |",
+        "|---|---:|---|---|---:|---:|---:|---:|---|",
+    ]
+    for conf in results["configurations"]:
+        best = conf["best"]
+        statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(best["statuses"].items()))
+        every = ", ".join(f"{r['created_per_s']:.0f}" for r in conf["runs"])
+        lines.append(
+            f"| {conf['label']} | **{best['created_per_s']:.0f}** | {every} |"
+            f" {statuses} | {shared.ms(best['p50'])} | {shared.ms(best['p90'])} |"
+            f" {shared.ms(best['p99'])} | {shared.ms(best['max'])} |"
+            f" {cpu_cell(best)} |"
+        )
+    lines += [
+        "",
+        f"Floor, one connection in this process, {results['floor_n']:,} rows each:"
+        f" a bare single-row `INSERT INTO cases_case` per transaction:"
+        f" **{floor['bare_insert']:.0f} rows/s**; the rows of one intake (idempotency claim;"
+        " case, event and four timers; idempotency answer) as bare SQL in the same three"
+        f" transactions: **{floor['bare_intake_rows']:.0f} intakes/s**.",
+        "",
+    ]
+    throttle = results["throttle"]
+    lines += [
+        f"DRF's user throttle as configured (`{throttle['rate']}`, cache"
+        f" `{throttle['cache'].rsplit('.', 1)[-1]}`): one process let {throttle['allowed']:,}"
+        " requests of one user through within the minute, then answered 429. Each gunicorn"
+        " worker keeps its own count in its local memory cache, so the `platform` client gets"
+        " at most 2 × 1,200 requests a minute (40/s) from two workers, whatever the server"
+        " could do.",
+        "",
+    ]
+    errors = [e for conf in results["configurations"] for r in conf["runs"] for e in r["errors"]]
+    if errors:
+        lines += ["Errors seen (first few):", "", "```", *errors[:5], "```", ""]
+    queries = results["queries"]
+    lines += [
+        f"The {len(queries)} queries of one intake (GPS point, Idempotency-Key; Django's test"
+        " client in the bench process, time as Django measured it):",
+        "",
+        "| # | query | time |",
+        "|---:|---|---:|",
+    ]
+    for i, (sql, elapsed) in enumerate(queries):
+        flat = " ".join(sql.split())
+        if len(flat) > 150:
+            flat = flat[:149] + "…"
+        flat = flat.replace("|", "\\|")
+        lines.append(f"| {i + 1} | `{flat}` | {shared.ms(elapsed)} |")
+    lines.append("")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=600, help="measured requests per run")
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--floor", type=int, default=2000, help="rows for the floor")
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--lift-throttle",
+        action="store_true",
+        help="also run with DRF's user throttle lifted (throttle_lifted_app)",
+    )
+    parser.add_argument("--head", action="store_true", help="run the committed project (HEAD)")
+    args = parser.parse_args()
+
+    load = os.getloadavg()[0]
+    url = shared.database_url()
+    src = shared.source_tree(args.head)
+    shared.WORK.mkdir(parents=True, exist_ok=True)
+    shared.database_prepare(src=src, url=url, sizes=dict(shared.FILL))
+    import gunicorn
+
+    results: dict = {"configurations": [], "gunicorn_version": gunicorn.__version__}
+    try:
+        cleanup()
+        points = intake_points()
+        print(f"{len(points)} intake points", flush=True)
+        configurations = [
+            ("as configured, GPS point", "gridsup.wsgi", False, args.runs),
+            ("as configured, grid code given", "gridsup.wsgi", True, args.runs),
+        ]
+        if args.lift_throttle:
+            lifted = "case_intake:throttle_lifted_app()"
+            configurations += [
+                ("user throttle lifted, GPS point", lifted, False, args.runs),
+                ("user throttle lifted, grid code given", lifted, True, args.runs),
+            ]
+        for label, app, with_grid, runs in configurations:
+            server = Gunicorn(src=src, url=url, app=app)
+            try:
+                token = server.token("platform")
+                measured = []
+                for n in range(runs):
+                    tag = f"{len(results['configurations'])}{n}"
+                    load_run(
+                        server,
+                        token=token,
+                        run=f"W{tag}",
+                        requests=args.warmup,
+                        threads=args.threads,
+                        points=points,
+                        with_grid=with_grid,
+                    )
+                    pids = server_pids(server)
+                    before = cpu_snapshot(pids)
+                    measured.append(
+                        load_run(
+                            server,
+                            token=token,
+                            run=f"R{tag}",
+                            requests=args.requests,
+                            threads=args.threads,
+                            points=points,
+                            with_grid=with_grid,
+                        )
+                    )
+                    after = cpu_snapshot(pids)
+                    r = measured[-1]
+                    r["cpu"] = cpu_used(before, after)
+                    r["cpu_per_request_ms"] = {
+                        k: 1000 * v / args.requests for k, v in r["cpu"].items()
+                    }
+                    print(
+                        f"  {label}, run {n + 1}: {r['created_per_s']:.0f} created/s,"
+                        f" {r['answered_per_s']:.0f} answered/s, p50 {shared.ms(r['p50'])},"
+                        f" p99 {shared.ms(r['p99'])}, {r['statuses']}",
+                        flush=True,
+                    )
+                    if r["errors"]:
+                        print("   ", r["errors"][:2], flush=True)
+                    # a pause, so that the throttle's one-minute window starts afresh
+                    if r["statuses"].get(429) and n + 1 < runs:
+                        time.sleep(61)
+            finally:
+                server.stop()
+            results["configurations"].append(summarise(label, measured))
+        results["queries"] = intake_queries(points)
+        results["throttle"] = throttle_check()
+        results["floor_n"] = args.floor
+        results["floor"] = floor_inserts(args.floor)
+        print(f"  floor: {results['floor']}", flush=True)
+        deleted = cleanup()
+        print(f"  deleted the {deleted:,} posted cases", flush=True)
+        header = shared.run_header(src=src, started_load=load, runs=args.runs)
+        command = "bench/case_intake.py " + " ".join(sys.argv[1:])
+        shared.results_update("intake", section(results, header, command.strip(), args))
+        (shared.WORK / "case_intake.json").write_text(json.dumps(results, default=str, indent=1))
+        print(f"Written to {shared.RESULTS.relative_to(shared.ROOT)}")
+    finally:
+        if not args.keep:
+            shared.database_drop(url)
+
+
+if __name__ == "__main__":
+    main()
