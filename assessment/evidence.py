@@ -51,6 +51,7 @@ OFFICER_ROLES = (Role.OFFICER, Role.DIRECT_RESPONSIBLE)
 # supervisors; officers stationed by a county department are counted under 2.2.
 STAFF_ROLES = (Role.INSPECTOR, Role.SUPERVISOR)
 ON_SITE_KINDS = (Patrol.Kind.PATROL, Patrol.Kind.INSPECTION)
+SILENT_IDS_MAX = 20_000
 OPEN_CASE_STATES = ("dispatched", "handling")
 
 
@@ -1013,12 +1014,15 @@ def joint_cases_not_joint(ctx: Context, params: dict) -> dict[int, Found]:
     departments were named) and were fed back in the year while an assisting department had
     recorded no part in it."""
     to_county = _department_counties(ctx)
-    # from the few silent assisting assignments to their cases (not a probe per case)
-    silent = CaseAssignment.objects.filter(
+    # From the few silent assisting assignments to their cases by primary key: as a semi-join
+    # the database would scan every case of the year instead.
+    silent_q = CaseAssignment.objects.filter(
         role=CaseAssignment.Role.ASSIST, active=True, part=""
-    ).values("case_id")
+    ).values_list("case_id", flat=True)
+    silent = list(silent_q.distinct()[: SILENT_IDS_MAX + 1])
     qs = Case.objects.filter(
-        pk__in=silent,
+        # beyond SQLite's limit of bound parameters, the semi-join after all
+        pk__in=silent if len(silent) <= SILENT_IDS_MAX else silent_q,
         department_id__in=list(to_county),
         fed_back_at__gte=ctx.start_at,
         fed_back_at__lt=ctx.end_at,
