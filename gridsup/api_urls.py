@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("inspections.api.draw_urls")),
     path("", include("inspections.api.excel_urls")),
     path("", include("inspections.api.urls")),
+    path("", include("assessment.api.urls")),
 ]

@@ -172,6 +172,10 @@ SPECTACULAR_SETTINGS = {
         "SourceStatusEnum": "inspections.models.PollutionSource.Status",
         "PatrolAlarmStatusEnum": "inspections.models.PatrolAlarm.Status",
         "CaseStatusEnum": "cases.models.Case.Status",
+        "RuleKindEnum": "assessment.models.Rule.Kind",
+        "JointMeetingKindEnum": "assessment.models.JointMeeting.Kind",
+        "SupervisionKindEnum": "assessment.models.Supervision.Kind",
+        "PerformancePeriodKindEnum": "assessment.models.PerformancePeriod.Kind",
     },
 }
 
@@ -219,6 +223,14 @@ CELERY_BEAT_SCHEDULE = {
     "callbacks-deliver": {
         "task": "cases.tasks.callbacks_deliver",
         "schedule": 30.0,
+    },
+    "half-year-reports-remind": {
+        "task": "assessment.tasks.half_year_reports_remind",
+        "schedule": crontab(minute=10, hour=8),
+    },
+    "assessment-run-previous-year": {
+        "task": "assessment.tasks.assessment_run_previous_year",
+        "schedule": crontab(minute=30, hour=2, day_of_month=15, month_of_year="1-3"),
     },
     "grid-health-snapshot": {
         "task": "grids.tasks.grid_health_snapshot",
