@@ -871,7 +871,7 @@ DUE_ANY = (
 
 
 def proposed_sweep(*, now: datetime, delete: bool = False):
-    """``cases.services.case_deadlines_sweep`` as one statement, implemented here only so that
+    """``cases.deadlines.case_deadlines_sweep`` as one statement, implemented here only so that
     its effect is measured (same breaches, flags and messages; the benchmark compares them).
 
     A cheap indexed probe first (nothing due: done). Then one statement claims the due timers
@@ -893,7 +893,7 @@ def proposed_sweep(*, now: datetime, delete: bool = False):
     from django.utils import timezone
     from django.utils.translation import gettext as _
 
-    from cases.services import DeadlineSweepResult
+    from cases.deadlines import DeadlineSweepResult
 
     with connection.cursor() as cursor:
         cursor.execute(DUE_ANY, [now])
@@ -1094,7 +1094,7 @@ def backend_cpu() -> float:
 def variants() -> dict:
     from functools import partial
 
-    from cases.services import case_deadlines_sweep
+    from cases.deadlines import case_deadlines_sweep
 
     return {
         "as committed": case_deadlines_sweep,
@@ -1239,7 +1239,7 @@ def section(meta: dict, m: dict, header: list[str], runs: int, command: str) -> 
         *header,
         f"- Command: `{command}`",
         "",
-        "`cases.services.case_deadlines_sweep(now=…)` **as committed**, called in this process"
+        "`cases.deadlines.case_deadlines_sweep(now=…)` **as committed**, called in this process"
         " (local settings, DEBUG off, a warm connection), next to two rewrites implemented in"
         " the script only so that their effect is measured (`proposed_sweep`; see the reading):"
         " **A** does the same work in one statement, **B** is A with the fired timers deleted"

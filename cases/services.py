@@ -1,5 +1,5 @@
 """Every write to cases: intake, the workflow transition, attachments, return visits, the
-deadline sweep and the status callbacks.
+status callbacks (deadline timers and their sweep: ``cases.deadlines``).
 
 ``case_transition`` is the only function that changes ``Case.status``. It locks the case
 (``select_for_update``), asks ``cases.transitions`` whether the action is allowed from the
@@ -23,8 +23,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import selectors
-from cases.calendar import WorkingCalendar, response_limit
+from cases import deadlines, selectors
+from cases.calendar import response_limit
 from cases.models import (
     COMPLAINT_CHANNELS,
     CallbackDelivery,
@@ -34,7 +34,6 @@ from cases.models import (
     CaseBreach,
     CaseEvent,
     CasePhoto,
-    CaseSettings,
     CaseTimer,
     Channel,
     ProblemCategory,
@@ -218,7 +217,7 @@ def case_create(*, data: CaseInput, actor: User, now: datetime | None = None) ->
             uploaded_by=actor,
         )
     if response_deadline:
-        _timers_set(
+        deadlines.timers_set(
             case=case,
             deadline=Deadline.RESPONSE,
             start=reported_at,
@@ -299,50 +298,6 @@ def case_photo_add(
         uploaded_at=now or timezone.now(),
         uploaded_by=actor,
     )
-
-
-# --- deadlines and their timers ----------------------------------------------------------------
-
-
-def _timers_set(
-    *,
-    case: Case,
-    deadline: str,
-    start: datetime,
-    due: datetime,
-    calendar: WorkingCalendar,
-    case_settings: CaseSettings,
-    working: bool,
-) -> None:
-    """(Re)write the four timers of one deadline: the warning at ``warn_at_share`` of the time
-    allowed, the deadline, and the alarms to the principal and the leader after it."""
-    CaseTimer.objects.filter(case=case, deadline=deadline, fired_at__isnull=True).delete()
-    share = float(case_settings.warn_at_share)
-    if working:
-        warn = calendar.add_working_time(start, calendar.working_time_between(start, due) * share)
-    else:
-        warn = start + (due - start) * share
-    principal = calendar.add_working_days(due, float(case_settings.principal_after_days))
-    leader = calendar.add_working_days(due, float(case_settings.leader_after_days))
-    fired = set(
-        CaseTimer.objects.filter(case=case, deadline=deadline).values_list("level", flat=True)
-    )
-    CaseTimer.objects.bulk_create(
-        [
-            CaseTimer(case=case, deadline=deadline, level=level, due_at=at, deadline_at=due)
-            for level, at in (
-                (Level.WARNING, warn),
-                (Level.BREACH, due),
-                (Level.PRINCIPAL, principal),
-                (Level.LEADER, leader),
-            )
-            if level not in fired
-        ]
-    )
-
-
-def _timers_stop(*, case: Case, deadline: str) -> None:
-    CaseTimer.objects.filter(case=case, deadline=deadline, fired_at__isnull=True).delete()
 
 
 # --- the workflow ------------------------------------------------------------------------------
@@ -510,7 +465,7 @@ def _on_file(*, case, data, now, actor, calendar, case_settings):
         case.dispatch_deadline = calendar.add_working_time(
             now, timedelta(hours=float(case_settings.dispatch_limit_hours))
         )
-        _timers_set(
+        deadlines.timers_set(
             case=case,
             deadline=Deadline.DISPATCH,
             start=now,
@@ -547,12 +502,12 @@ def _on_dispatch(*, case, data, now, actor, calendar, case_settings):
     if case.dispatched_at is None:
         case.dispatched_at = now
         case.dispatch_met = _met(now, case.dispatch_deadline)
-    _timers_stop(case=case, deadline=Deadline.DISPATCH)
+    deadlines.timers_stop(case=case, deadline=Deadline.DISPATCH)
     if case.handling_deadline is None:
         case.handling_deadline = calendar.add_working_days(
             now, float(case.category.handling_limit_days)
         )
-        _timers_set(
+        deadlines.timers_set(
             case=case,
             deadline=Deadline.HANDLING,
             start=now,
@@ -592,7 +547,7 @@ def _on_arrive(*, case, data, now, actor, calendar, case_settings):
         case.arrived_at = arrived
         case.arrived_lat, case.arrived_lng = data.lat, data.lng
         case.response_met = _met(arrived, case.response_deadline)
-        _timers_stop(case=case, deadline=Deadline.RESPONSE)
+        deadlines.timers_stop(case=case, deadline=Deadline.RESPONSE)
 
 
 def _on_escalate(*, case, data, now, actor, calendar, case_settings):
@@ -615,9 +570,9 @@ def _on_feedback(*, case, data, now, actor, calendar, case_settings):
     case.fed_back_at = now
     if case.handling_met is None or case.rework_count == 0:
         case.handling_met = _met(now, case.handling_deadline)
-    _timers_stop(case=case, deadline=Deadline.HANDLING)
+    deadlines.timers_stop(case=case, deadline=Deadline.HANDLING)
     case.verify_deadline = calendar.add_working_days(now, float(case_settings.verify_limit_days))
-    _timers_set(
+    deadlines.timers_set(
         case=case,
         deadline=Deadline.VERIFY,
         start=now,
@@ -638,12 +593,12 @@ def _on_verify(*, case, data, now, actor, calendar, case_settings):
     case.verified_at = now
     case.verify_met = _met(now, case.verify_deadline)
     case.closed_at = now
-    _timers_stop(case=case, deadline=Deadline.VERIFY)
+    deadlines.timers_stop(case=case, deadline=Deadline.VERIFY)
 
 
 def _on_rework(*, case, data, now, actor, calendar, case_settings):
     case.rework_count += 1
-    _timers_stop(case=case, deadline=Deadline.VERIFY)
+    deadlines.timers_stop(case=case, deadline=Deadline.VERIFY)
     case.verify_deadline = None
     if case.department_id:
         _notify_department(
@@ -680,7 +635,7 @@ def _on_approve_extension(*, case, data, now, actor, calendar, case_settings):
     case.handling_deadline = case.extension_until
     case.extension_count += 1
     case.extension_until = None
-    _timers_set(
+    deadlines.timers_set(
         case=case,
         deadline=Deadline.HANDLING,
         start=case.dispatched_at or now,
@@ -708,7 +663,7 @@ def _on_resume(*, case, data, now, actor, calendar, case_settings):
             if paused
             else case.handling_deadline
         )
-        _timers_set(
+        deadlines.timers_set(
             case=case,
             deadline=Deadline.HANDLING,
             start=case.dispatched_at or now,
@@ -960,120 +915,3 @@ def _http_post(url: str, body: bytes, signature: str) -> int:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
-
-
-# --- deadline enforcement (Celery beat) ----------------------------------------------------------
-
-
-@dataclass
-class DeadlineSweepResult:
-    fired: int
-    breaches: int
-    notified: int
-
-
-def case_deadlines_sweep(*, now: datetime | None = None) -> DeadlineSweepResult:
-    """Fire the timers that are due, set-based: claim them, record each breach on the case once
-    (unique per case, deadline and level), mark the passed deadline as missed, and tell the
-    people of each level once. It never takes a case's row lock for long, so it never blocks the
-    workflow; a second run, a retry or a second worker finds nothing left to do."""
-    from django.db import connection
-
-    from core.models import Notification
-
-    now = now or timezone.now()
-    ops = connection.ops
-    now_db = ops.adapt_datetimefield_value(now)
-    timer_t, breach_t, case_t = (
-        CaseTimer._meta.db_table,
-        CaseBreach._meta.db_table,
-        Case._meta.db_table,
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Short set-based statements: JIT compilation would cost more than it saves.
-            cursor.execute("SET LOCAL jit = off")
-        fired = CaseTimer.objects.filter(fired_at__isnull=True, due_at__lte=now).update(
-            fired_at=now
-        )
-        if not fired:
-            return DeadlineSweepResult(0, 0, 0)
-        cursor.execute(
-            f"""
-            INSERT INTO {breach_t} (case_id, deadline, level, due_at, at)
-            SELECT t.case_id, t.deadline, t.level, t.deadline_at, %s FROM {timer_t} t
-            WHERE t.fired_at = %s
-            ON CONFLICT (case_id, deadline, level) DO NOTHING
-            """,  # noqa: S608 - identifiers from _meta; values are parameters
-            [now_db, now_db],
-        )
-        breaches = max(cursor.rowcount, 0)
-        for deadline, met, done in (
-            ("response", "response_met", "arrived_at"),
-            ("dispatch", "dispatch_met", "dispatched_at"),
-            ("handling", "handling_met", "fed_back_at"),
-            ("verify", "verify_met", "verified_at"),
-        ):
-            cursor.execute(
-                f"""
-                UPDATE {case_t} SET {met} = %s
-                WHERE {met} IS NULL AND {done} IS NULL AND id IN (
-                    SELECT case_id FROM {timer_t}
-                    WHERE fired_at = %s AND deadline = %s AND level = 'breach')
-                """,  # noqa: S608 - identifiers are constants; values are parameters
-                [False, now_db, deadline],
-            )
-        notified = 0
-        note_t = Notification._meta.db_table
-        title = {
-            "warning": _("Deadline near (80 percent of the time used): "),
-            "breach": _("Deadline passed: "),
-            "principal": _("Overdue case, supervise (督办): "),
-            "leader": _("Overdue case, supervise (督办): "),
-        }
-        recipients = {
-            "warning": ["direct_responsible"],
-            "breach": ["direct_responsible"],
-            "principal": ["principal"],
-            "leader": ["leader"],
-        }
-        today = timezone.localdate(now)
-        for level, roles in recipients.items():
-            for role in roles:
-                holders = grid_selectors.nearest_role_holders_join(
-                    grid_id="c.grid_id", role=role, on=today
-                )
-                cursor.execute(
-                    f"""
-                    INSERT INTO {note_t} (user_id, kind, title, body, url, dedupe_key, created_at)
-                    SELECT DISTINCT holder.user_id, 'case_deadline', %s || c.number, '',
-                           '/cases/' || c.id || '/', 'case_timer:' || t.id, %s
-                    FROM {timer_t} t JOIN {case_t} c ON c.id = t.case_id
-                    {holders}
-                    WHERE t.fired_at = %s AND t.level = %s
-                    ON CONFLICT (user_id, dedupe_key) DO NOTHING
-                    """,  # noqa: S608 - identifiers from _meta; values are parameters
-                    [str(title[level]), now_db, now_db, level],
-                )
-                notified += max(cursor.rowcount, 0)
-            if level in ("warning", "breach"):
-                # the lead department's handlers hear of their own deadlines too
-                cursor.execute(
-                    f"""
-                    INSERT INTO {note_t} (user_id, kind, title, body, url, dedupe_key, created_at)
-                    SELECT m.user_id, 'case_deadline', %s || c.number, '', '/cases/' || c.id || '/',
-                           'case_timer:' || t.id, %s
-                    FROM {timer_t} t JOIN {case_t} c ON c.id = t.case_id
-                    JOIN {DepartmentMembership._meta.db_table} m ON m.department_id = c.department_id
-                         AND m.position IN ('head', 'handler') AND m.ends_on IS NULL
-                    WHERE t.fired_at = %s AND t.level = %s
-                    ON CONFLICT (user_id, dedupe_key) DO NOTHING
-                    """,  # noqa: S608 - identifiers from _meta; values are parameters
-                    [str(title[level]), now_db, now_db, level],
-                )
-                notified += max(cursor.rowcount, 0)
-    if notified:
-        from core.services import notifications_email_after_commit
-
-        notifications_email_after_commit()
-    return DeadlineSweepResult(fired=fired, breaches=breaches, notified=notified)

@@ -1,12 +1,12 @@
 from celery import shared_task
 
-from cases import services
+from cases import deadlines, services
 
 
 @shared_task
 def case_deadlines_sweep() -> dict:
     """Fire due deadline timers (idempotent; a retry or a second worker does nothing more)."""
-    return services.case_deadlines_sweep().__dict__
+    return deadlines.case_deadlines_sweep().__dict__
 
 
 @shared_task

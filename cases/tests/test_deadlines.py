@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cases import services
+from cases import deadlines, services
 from cases.models import Case, CaseBreach, CaseTimer
 from core.models import Notification
 from grids.models import Role
@@ -147,17 +147,17 @@ def test_the_sweep_warns_marks_and_escalates_once(small_city, crew):
     )
     leader = user_with_role(small_city.lanshan, Role.LEADER, username="leader1")
     case = intake(crew, at(2026, 11, 23, 10, 0))  # due on site 10:30
-    assert services.case_deadlines_sweep(now=at(2026, 11, 23, 10, 20)).fired == 0
-    warned = services.case_deadlines_sweep(now=at(2026, 11, 23, 10, 25))  # 80 % = 10:24
+    assert deadlines.case_deadlines_sweep(now=at(2026, 11, 23, 10, 20)).fired == 0
+    warned = deadlines.case_deadlines_sweep(now=at(2026, 11, 23, 10, 25))  # 80 % = 10:24
     assert (warned.fired, warned.breaches) == (1, 1)
-    breached = services.case_deadlines_sweep(now=at(2026, 11, 23, 10, 31))
+    breached = deadlines.case_deadlines_sweep(now=at(2026, 11, 23, 10, 31))
     assert breached.breaches == 1
     case.refresh_from_db()
     assert case.response_met is False
-    again = services.case_deadlines_sweep(now=at(2026, 11, 23, 10, 32))
+    again = deadlines.case_deadlines_sweep(now=at(2026, 11, 23, 10, 32))
     assert again.fired == 0
-    services.case_deadlines_sweep(now=at(2026, 11, 24, 11, 0))  # +1 working day: principal
-    services.case_deadlines_sweep(now=at(2026, 11, 27, 11, 0))  # +3 working days: leader
+    deadlines.case_deadlines_sweep(now=at(2026, 11, 24, 11, 0))  # +1 working day: principal
+    deadlines.case_deadlines_sweep(now=at(2026, 11, 27, 11, 0))  # +3 working days: leader
     levels = list(
         CaseBreach.objects.filter(case=case).order_by("at").values_list("level", flat=True)
     )
@@ -212,6 +212,6 @@ def test_arrival_in_time_stops_the_response_timers(small_city, crew):
     assert not CaseTimer.objects.filter(
         case=case, deadline="response", fired_at__isnull=True
     ).exists()
-    services.case_deadlines_sweep(now=at(2026, 11, 23, 11, 0))
+    deadlines.case_deadlines_sweep(now=at(2026, 11, 23, 11, 0))
     assert not CaseBreach.objects.filter(case=case, deadline="response").exists()
     assert Case.objects.get(pk=case.pk).response_met is True
