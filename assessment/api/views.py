@@ -13,7 +13,12 @@ import tempfile
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -123,6 +128,17 @@ GRID_YEAR = [
 ]
 
 
+class _RecordListApi(ListAPIView):
+    # A mechanism record list, filtered by ``grid`` (subtree) and ``year`` and scoped by its
+    # selector; the subclass's POST takes JSON or a multipart form carrying a document.
+    filter_backends: list = []
+    parser_classes = PARSERS
+    list_selector = None
+
+    def get_queryset(self):
+        return self.list_selector(user=self.request.user, **_filters(self.request))
+
+
 # --- score sheets ------------------------------------------------------------------------------
 
 
@@ -222,14 +238,13 @@ class ExportApi(APIView):
 # --- facts -------------------------------------------------------------------------------------
 
 
+@extend_schema_view(
+    get=extend_schema(parameters=[OpenApiParameter("grid", OpenApiTypes.STR)], tags=["assessment"])
+)
 class FactListApi(ListAPIView):
     serializer_class = s.FactSerializer
     filter_backends: list = []
     parser_classes = PARSERS
-
-    @extend_schema(parameters=[OpenApiParameter("grid", OpenApiTypes.STR)], tags=["assessment"])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         code = self.request.query_params.get("grid")
@@ -294,17 +309,10 @@ class FactWithdrawApi(APIView):
 # --- joint meetings ----------------------------------------------------------------------------
 
 
-class MeetingListApi(ListAPIView):
+@extend_schema_view(get=extend_schema(parameters=GRID_YEAR, tags=["mechanisms"]))
+class MeetingListApi(_RecordListApi):
     serializer_class = s.MeetingSerializer
-    filter_backends: list = []
-    parser_classes = PARSERS
-
-    @extend_schema(parameters=GRID_YEAR, tags=["mechanisms"])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        return selectors.meeting_list(user=self.request.user, **_filters(self.request))
+    list_selector = staticmethod(selectors.meeting_list)
 
     @extend_schema(
         request={
@@ -373,17 +381,10 @@ class DecisionFollowUpApi(APIView):
 # --- half-year reports -------------------------------------------------------------------------
 
 
-class ReportListApi(ListAPIView):
+@extend_schema_view(get=extend_schema(parameters=GRID_YEAR, tags=["mechanisms"]))
+class ReportListApi(_RecordListApi):
     serializer_class = s.ReportSerializer
-    filter_backends: list = []
-    parser_classes = PARSERS
-
-    @extend_schema(parameters=GRID_YEAR, tags=["mechanisms"])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        return selectors.report_list(user=self.request.user, **_filters(self.request))
+    list_selector = staticmethod(selectors.report_list)
 
     @extend_schema(
         request={
@@ -425,14 +426,11 @@ class ReportDetailApi(APIView):
 # --- requests for help -------------------------------------------------------------------------
 
 
+@extend_schema_view(get=extend_schema(parameters=[GRID_YEAR[0]], tags=["mechanisms"]))
 class HelpRequestListApi(ListAPIView):
     serializer_class = s.HelpRequestSerializer
     filter_backends: list = []
     parser_classes = PARSERS
-
-    @extend_schema(parameters=[GRID_YEAR[0]], tags=["mechanisms"])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         return selectors.help_request_list(
@@ -502,17 +500,10 @@ class HelpRequestAnswerApi(APIView):
 # --- supervisions ------------------------------------------------------------------------------
 
 
-class SupervisionListApi(ListAPIView):
+@extend_schema_view(get=extend_schema(parameters=GRID_YEAR, tags=["mechanisms"]))
+class SupervisionListApi(_RecordListApi):
     serializer_class = s.SupervisionSerializer
-    filter_backends: list = []
-    parser_classes = PARSERS
-
-    @extend_schema(parameters=GRID_YEAR, tags=["mechanisms"])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        return selectors.supervision_list(user=self.request.user, **_filters(self.request))
+    list_selector = staticmethod(selectors.supervision_list)
 
     @extend_schema(
         request={
@@ -594,16 +585,10 @@ class SupervisionPublishApi(APIView):
 # --- penalty decisions -------------------------------------------------------------------------
 
 
-class PenaltyListApi(ListAPIView):
+@extend_schema_view(get=extend_schema(parameters=GRID_YEAR, tags=["mechanisms"]))
+class PenaltyListApi(_RecordListApi):
     serializer_class = s.PenaltySerializer
-    filter_backends: list = []
-
-    @extend_schema(parameters=GRID_YEAR, tags=["mechanisms"])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        return selectors.penalty_list(user=self.request.user, **_filters(self.request))
+    list_selector = staticmethod(selectors.penalty_list)
 
     @extend_schema(
         request=s.PenaltyWriteSerializer, responses={201: s.PenaltySerializer}, tags=["mechanisms"]
@@ -639,17 +624,10 @@ class PenaltyPublishApi(APIView):
 # --- self-evaluations --------------------------------------------------------------------------
 
 
-class SelfEvaluationListApi(ListAPIView):
+@extend_schema_view(get=extend_schema(parameters=GRID_YEAR, tags=["mechanisms"]))
+class SelfEvaluationListApi(_RecordListApi):
     serializer_class = s.SelfEvaluationSerializer
-    filter_backends: list = []
-    parser_classes = PARSERS
-
-    @extend_schema(parameters=GRID_YEAR, tags=["mechanisms"])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        return selectors.self_evaluation_list(user=self.request.user, **_filters(self.request))
+    list_selector = staticmethod(selectors.self_evaluation_list)
 
     @extend_schema(
         request={
@@ -689,6 +667,7 @@ def _public_grid(request) -> Grid | None:
     return grid
 
 
+@extend_schema_view(get=extend_schema(parameters=[GRID_YEAR[0]], tags=["disclosure"], auth=[]))
 class PublicSupervisionListApi(ListAPIView):
     """Published supervision findings and rectification (信息公开); no login."""
 
@@ -697,14 +676,11 @@ class PublicSupervisionListApi(ListAPIView):
     authentication_classes: list = []
     filter_backends: list = []
 
-    @extend_schema(parameters=[GRID_YEAR[0]], tags=["disclosure"], auth=[])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
     def get_queryset(self):
         return selectors.disclosure_supervisions(grid=_public_grid(self.request))
 
 
+@extend_schema_view(get=extend_schema(parameters=[GRID_YEAR[0]], tags=["disclosure"], auth=[]))
 class PublicPenaltyListApi(ListAPIView):
     """Published penalty decisions (信息公开); no login."""
 
@@ -713,10 +689,6 @@ class PublicPenaltyListApi(ListAPIView):
     authentication_classes: list = []
     filter_backends: list = []
 
-    @extend_schema(parameters=[GRID_YEAR[0]], tags=["disclosure"], auth=[])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
     def get_queryset(self):
         return selectors.disclosure_penalties(grid=_public_grid(self.request))
 
@@ -724,13 +696,10 @@ class PublicPenaltyListApi(ListAPIView):
 # --- performance periods -----------------------------------------------------------------------
 
 
+@extend_schema_view(get=extend_schema(tags=["performance"]))
 class PeriodListApi(ListAPIView):
     serializer_class = s.PeriodSerializer
     filter_backends: list = []
-
-    @extend_schema(tags=["performance"])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         return selectors.performance_period_list()
