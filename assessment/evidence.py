@@ -358,38 +358,30 @@ def division_plan_missing(ctx: Context, params: dict) -> dict[int, Found]:
     )
 
 
-@collector("division_plan_not_filed")
-def division_plan_not_filed(ctx: Context, params: dict) -> dict[int, Found]:
+def _plans_without(ctx: Context, field: str, message: str) -> dict[int, Found]:
+    """Counties whose plan has no ``field`` date by the end of the year; ``message`` is a
+    translated text taking the plan's ``title`` and version ``v``."""
     out = {}
     for county_id, plan in _plans(ctx).items():
-        if plan["filed_on"] is None or plan["filed_on"] > ctx.end:
+        if plan[field] is None or plan[field] > ctx.end:
             found = Found()
             found.add(
-                _plan_evidence(
-                    plan,
-                    _("%(title)s (v%(v)s) was not filed with the government one level up.")
-                    % {"title": plan["title"], "v": plan["version"]},
-                )
+                _plan_evidence(plan, message % {"title": plan["title"], "v": plan["version"]})
             )
             out[county_id] = found
     return out
+
+
+@collector("division_plan_not_filed")
+def division_plan_not_filed(ctx: Context, params: dict) -> dict[int, Found]:
+    return _plans_without(
+        ctx, "filed_on", _("%(title)s (v%(v)s) was not filed with the government one level up.")
+    )
 
 
 @collector("division_plan_not_published")
 def division_plan_not_published(ctx: Context, params: dict) -> dict[int, Found]:
-    out = {}
-    for county_id, plan in _plans(ctx).items():
-        if plan["published_on"] is None or plan["published_on"] > ctx.end:
-            found = Found()
-            found.add(
-                _plan_evidence(
-                    plan,
-                    _("%(title)s (v%(v)s) was not published.")
-                    % {"title": plan["title"], "v": plan["version"]},
-                )
-            )
-            out[county_id] = found
-    return out
+    return _plans_without(ctx, "published_on", _("%(title)s (v%(v)s) was not published."))
 
 
 @collector("division_not_maintained")
