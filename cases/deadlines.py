@@ -11,15 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.calendar import WorkingCalendar
 from cases.models import Case, CaseBreach, CaseSettings, CaseTimer
+from core.models import Notification
+from core.services import notifications_email_after_commit
 from grids import selectors as grid_selectors
-from grids.models import DepartmentMembership
+from grids.models import DepartmentMembership, Role
 
+Deadline = CaseBreach.Deadline
 Level = CaseBreach.Level
 
 
@@ -38,7 +42,7 @@ def timers_set(
 ) -> None:
     """(Re)write the four timers of one deadline: the warning at ``warn_at_share`` of the time
     allowed, the deadline, and the alarms to the principal and the leader after it."""
-    CaseTimer.objects.filter(case=case, deadline=deadline, fired_at__isnull=True).delete()
+    CaseTimer.objects.filter(case=case, deadline=deadline).delete()
     share = float(case_settings.warn_at_share)
     if working:
         warn = calendar.add_working_time(start, calendar.working_time_between(start, due) * share)
@@ -46,8 +50,9 @@ def timers_set(
         warn = start + (due - start) * share
     principal = calendar.add_working_days(due, float(case_settings.principal_after_days))
     leader = calendar.add_working_days(due, float(case_settings.leader_after_days))
+    # the sweep deletes a timer as it fires it; its breach row says the level has fired
     fired = set(
-        CaseTimer.objects.filter(case=case, deadline=deadline).values_list("level", flat=True)
+        CaseBreach.objects.filter(case=case, deadline=deadline).values_list("level", flat=True)
     )
     CaseTimer.objects.bulk_create(
         [
@@ -64,7 +69,8 @@ def timers_set(
 
 
 def timers_stop(*, case: Case, deadline: str) -> None:
-    CaseTimer.objects.filter(case=case, deadline=deadline, fired_at__isnull=True).delete()
+    """Drop the pending timers of a deadline that was met (fired ones are already gone)."""
+    CaseTimer.objects.filter(case=case, deadline=deadline).delete()
 
 
 # --- deadline enforcement (Celery beat) ----------------------------------------------------------
@@ -72,113 +78,286 @@ def timers_stop(*, case: Case, deadline: str) -> None:
 
 @dataclass
 class DeadlineSweepResult:
-    fired: int
-    breaches: int
-    notified: int
+    fired: int  # timers fired (and deleted)
+    breaches: int  # CaseBreach rows recorded
+    notified: int  # inbox messages written (one per person and level per sweep)
+
+
+# The column a deadline is met by, and the flag the sweep sets when it passes unmet.
+_DONE = {
+    Deadline.RESPONSE.value: "arrived_at",
+    Deadline.DISPATCH.value: "dispatched_at",
+    Deadline.HANDLING.value: "fed_back_at",
+    Deadline.VERIFY.value: "verified_at",
+}
+# Whose nearest holder hears of each level; the lead department's heads and handlers hear of
+# the warning and the breach too.
+_ROLE = {
+    Level.WARNING.value: Role.DIRECT_RESPONSIBLE.value,
+    Level.BREACH.value: Role.DIRECT_RESPONSIBLE.value,
+    Level.PRINCIPAL.value: Role.PRINCIPAL.value,
+    Level.LEADER.value: Role.LEADER.value,
+}
+_DEPARTMENT_LEVELS = (Level.WARNING.value, Level.BREACH.value)
 
 
 def case_deadlines_sweep(*, now: datetime | None = None) -> DeadlineSweepResult:
-    """Fire the timers that are due, set-based: claim them, record each breach on the case once
-    (unique per case, deadline and level), mark the passed deadline as missed, and tell the
-    people of each level once. It never takes a case's row lock for long, so it never blocks the
-    workflow; a second run, a retry or a second worker finds nothing left to do."""
-    from django.db import connection
+    """Fire the timers that are due: record each as a breach on the case (once: unique per
+    case, deadline and level), mark a passed deadline that was not met as missed
+    (``<deadline>_met = False``), and tell the people of each level, after commit.
 
-    from core.models import Notification
+    Fired timers are deleted, not marked, so the table holds pending timers only and the
+    claim writes no new row versions. Each person gets one message per level and sweep: about
+    one case it names the case and links to it; about several (a backlog) it counts and lists
+    them. A warning whose deadline passed in the same sweep is recorded but not sent: the
+    breach message says more. docs/cases.md, "Enforcement", gives the reasons.
 
+    Never blocks the workflow: on PostgreSQL the sweep takes the due cases' row locks with
+    ``SKIP LOCKED`` first (the lock order of the transitions: case, then its timers), so a case
+    that someone is acting on is left for the next sweep, and a transition waits at most for
+    one sweep's commit. A second run, a retry or a second worker finds nothing left to do."""
     now = now or timezone.now()
-    ops = connection.ops
-    now_db = ops.adapt_datetimefield_value(now)
-    timer_t, breach_t, case_t = (
-        CaseTimer._meta.db_table,
-        CaseBreach._meta.db_table,
-        Case._meta.db_table,
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Short set-based statements: JIT compilation would cost more than it saves.
-            cursor.execute("SET LOCAL jit = off")
-        fired = CaseTimer.objects.filter(fired_at__isnull=True, due_at__lte=now).update(
-            fired_at=now
-        )
-        if not fired:
+    sweep = _Sweep(now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(sweep.due_any, sweep.params)
+        if cursor.fetchone() is None:
             return DeadlineSweepResult(0, 0, 0)
+    with transaction.atomic(), connection.cursor() as cursor:
+        result = sweep.run(cursor)
+        if result.notified:
+            notifications_email_after_commit()
+    return result
+
+
+class _Sweep:
+    """The sweep's SQL, written once over two relations: ``sweep_mine`` (the cases with due
+    timers that this sweep holds) and ``sweep_fired`` (their due timers, deleted). On
+    PostgreSQL they are materialized CTEs and the whole sweep is one statement; elsewhere
+    (SQLite) they are temporary tables and the same statements run one after the other."""
+
+    def __init__(self, *, now: datetime):
+        self.postgres = connection.vendor == "postgresql"
+        self.timer, self.breach, self.case = (
+            CaseTimer._meta.db_table,
+            CaseBreach._meta.db_table,
+            Case._meta.db_table,
+        )
+        self.note = Notification._meta.db_table
+        self.today = timezone.localdate(now)
+        case_list = reverse("case-list")
+        self.params: dict[str, object] = {
+            "now": connection.ops.adapt_datetimefield_value(now),
+            "nl": "\n",
+            "count": "%(count)s",
+            "case_url": case_list,
+            "list_url": case_list,
+            "overdue_url": f"{case_list}?overdue=on",
+        }
+        one = {
+            Level.WARNING: _("Deadline near (80 percent of the time used): "),
+            Level.BREACH: _("Deadline passed: "),
+            Level.PRINCIPAL: _("Overdue case, supervise (督办): "),
+            Level.LEADER: _("Overdue case, supervise (督办): "),
+        }
+        many = {
+            Level.WARNING: _("Deadlines near (80 percent of the time used): %(count)s cases"),
+            Level.BREACH: _("Deadlines passed: %(count)s cases"),
+            Level.PRINCIPAL: _("Overdue cases, supervise (督办): %(count)s cases"),
+            Level.LEADER: _("Overdue cases, supervise (督办): %(count)s cases"),
+        }
+        for level in Level.values:
+            self.params[f"one_{level}"] = str(one[Level(level)])
+            self.params[f"many_{level}"] = str(many[Level(level)])
+        for deadline in Deadline:
+            self.params[f"label_{deadline.value}"] = str(deadline.label)
+
+    @property
+    def due_any(self) -> str:
+        # ORDER BY due_at: an index-only scan of the partial index; without it the planner
+        # may scan the table (it multiplies the two conditions' selectivities)
+        return (
+            f"SELECT 1 FROM {self.timer} WHERE fired_at IS NULL AND due_at <= %(now)s"  # noqa: S608
+            " ORDER BY due_at LIMIT 1"
+        )
+
+    def run(self, cursor) -> DeadlineSweepResult:
+        return self._run_postgres(cursor) if self.postgres else self._run_stepwise(cursor)
+
+    # -- the two relations ------------------------------------------------------------------
+
+    def _mine_postgres(self) -> str:
+        # One lookup per case by primary key (LATERAL); FOR NO KEY UPDATE lets others insert
+        # rows that refer to the case; SKIP LOCKED leaves a case that a transition holds.
+        return f"""
+            SELECT c.id, c.number, c.grid_id, c.department_id
+            FROM (SELECT DISTINCT t.case_id FROM {self.timer} t
+                  WHERE t.fired_at IS NULL AND t.due_at <= %(now)s) d
+            CROSS JOIN LATERAL (
+                SELECT id, number, grid_id, department_id FROM {self.case}
+                WHERE id = d.case_id FOR NO KEY UPDATE SKIP LOCKED) c
+        """  # noqa: S608 - identifiers from _meta; values are parameters
+
+    def _fired_postgres(self) -> str:
+        return f"""
+            DELETE FROM {self.timer} t
+            WHERE t.fired_at IS NULL AND t.due_at <= %(now)s
+              AND t.case_id IN (SELECT id FROM sweep_mine)
+            RETURNING t.id, t.case_id, t.deadline, t.level, t.deadline_at
+        """  # noqa: S608 - identifiers from _meta; values are parameters
+
+    # -- the statements, shared ---------------------------------------------------------------
+
+    def _breaches(self) -> str:
+        # WHERE true: SQLite would read ON CONFLICT as a join's ON without it
+        return f"""
+            INSERT INTO {self.breach} (case_id, deadline, level, due_at, at)
+            SELECT f.case_id, f.deadline, f.level, f.deadline_at, %(now)s FROM sweep_fired f
+            WHERE true
+            ON CONFLICT (case_id, deadline, level) DO NOTHING
+        """  # noqa: S608 - identifiers from _meta; values are parameters
+
+    def _flags(self) -> str:
+        def missed(deadline: str) -> str:
+            done = _DONE[deadline]
+            breached = f"level = 'breach' AND deadline = '{deadline}'"
+            sub = f"SELECT case_id FROM sweep_fired WHERE {breached}"  # noqa: S608 - constants
+            return f"{deadline}_met IS NULL AND {done} IS NULL AND id IN ({sub})"
+
+        sets = ",\n".join(
+            f"{d}_met = CASE WHEN {missed(d)} THEN false ELSE {d}_met END" for d in _DONE
+        )
+        any_missed = " OR ".join(f"({missed(d)})" for d in _DONE)
+        return f"""
+            UPDATE {self.case} SET {sets}
+            WHERE id IN (SELECT case_id FROM sweep_fired WHERE level = 'breach')
+              AND ({any_missed})
+        """  # noqa: S608 - identifiers from _meta and constants
+
+    def _subject(self) -> str:
+        """The fired timers worth a message, with their case: all but a warning whose
+        deadline passed in the same sweep."""
+        return """
+            SELECT f.id AS timer_id, f.level, f.deadline, m.id AS case_id, m.number,
+                   m.grid_id, m.department_id
+            FROM sweep_fired f JOIN sweep_mine m ON m.id = f.case_id
+            WHERE f.level <> 'warning' OR NOT EXISTS (
+                SELECT 1 FROM sweep_fired b WHERE b.case_id = f.case_id
+                AND b.deadline = f.deadline AND b.level = 'breach')
+        """
+
+    def _holders(self) -> str:
+        """The nearest holder of each role wanted, found once per distinct grid."""
+        parts = []
+        for role in dict.fromkeys(_ROLE.values()):
+            levels = ", ".join(f"'{level}'" for level, r in _ROLE.items() if r == role)
+            join = grid_selectors.nearest_role_holders_join(
+                grid_id="gi.grid_id", role=role, on=self.today
+            )
+            parts.append(
+                f"""SELECT gi.grid_id, '{role}' AS role, holder.user_id
+                FROM (SELECT DISTINCT s.grid_id FROM sweep_subject s
+                      WHERE s.level IN ({levels})) gi {join}"""  # noqa: S608 - constants
+            )
+        return "\nUNION ALL\n".join(parts)
+
+    def _told(self) -> str:
+        role_of = "CASE s.level " + " ".join(f"WHEN '{lv}' THEN '{r}'" for lv, r in _ROLE.items())
+        dept_levels = ", ".join(f"'{level}'" for level in _DEPARTMENT_LEVELS)
+        m = DepartmentMembership._meta.db_table
+        return f"""
+            SELECT s.timer_id, s.level, s.deadline, s.case_id, s.number, h.user_id
+            FROM sweep_subject s
+            JOIN sweep_holders h ON h.grid_id = s.grid_id AND h.role = {role_of} END
+            UNION ALL
+            SELECT s.timer_id, s.level, s.deadline, s.case_id, s.number, dm.user_id
+            FROM sweep_subject s
+            JOIN {m} dm ON dm.department_id = s.department_id
+                 AND dm.position IN ('head', 'handler') AND dm.ends_on IS NULL
+            WHERE s.level IN ({dept_levels})
+        """  # noqa: S608 - identifiers from _meta and constants
+
+    def _notifications(self) -> str:
+        """One message per person and level: about one case, its number and page; about
+        several, their count, the list of them and the case list. The key (the level and the
+        lowest timer id among them) is unique to this sweep's timers and the same on a retry."""
+
+        def by_level(prefix: str) -> str:
+            whens = " ".join(f"WHEN '{lv}' THEN %({prefix}_{lv})s" for lv in Level.values)
+            return f"CASE r.level {whens} END"
+
+        label = "CASE r.deadline " + " ".join(
+            f"WHEN '{d}' THEN %(label_{d})s" for d in Deadline.values
+        )
+        line = f"r.number || ' (' || {label} END || ')'"
+        lines = (
+            f"string_agg({line}, %(nl)s ORDER BY r.number)"
+            if self.postgres
+            else f"group_concat({line}, %(nl)s)"
+        )
+        cases = "count(DISTINCT r.case_id)"
+        return f"""
+            INSERT INTO {self.note} (user_id, kind, title, body, url, dedupe_key, created_at)
+            SELECT r.user_id, 'case_deadline',
+                CASE WHEN {cases} = 1 THEN {by_level("one")} || min(r.number)
+                     ELSE replace({by_level("many")}, %(count)s, CAST({cases} AS TEXT)) END,
+                CASE WHEN {cases} = 1 THEN '' ELSE {lines} END,
+                CASE WHEN {cases} = 1 THEN %(case_url)s || CAST(min(r.case_id) AS TEXT) || '/'
+                     WHEN r.level = 'warning' THEN %(list_url)s ELSE %(overdue_url)s END,
+                'case_timers:' || r.level || ':' || CAST(min(r.timer_id) AS TEXT), %(now)s
+            FROM (SELECT DISTINCT timer_id, level, deadline, case_id, number, user_id
+                  FROM sweep_told) r
+            WHERE true
+            GROUP BY r.user_id, r.level
+            ON CONFLICT (user_id, dedupe_key) DO NOTHING
+        """  # noqa: S608 - identifiers from _meta; values are parameters
+
+    # -- running them -------------------------------------------------------------------------
+
+    def _run_postgres(self, cursor) -> DeadlineSweepResult:
+        # Short set-based work: JIT compilation would cost more than it saves.
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(
             f"""
-            INSERT INTO {breach_t} (case_id, deadline, level, due_at, at)
-            SELECT t.case_id, t.deadline, t.level, t.deadline_at, %s FROM {timer_t} t
-            WHERE t.fired_at = %s
-            ON CONFLICT (case_id, deadline, level) DO NOTHING
-            """,  # noqa: S608 - identifiers from _meta; values are parameters
-            [now_db, now_db],
+            WITH sweep_mine AS MATERIALIZED ({self._mine_postgres()}),
+            sweep_fired AS MATERIALIZED ({self._fired_postgres()}),
+            sweep_breached AS ({self._breaches()} RETURNING 1),
+            sweep_flagged AS ({self._flags()} RETURNING 1),
+            sweep_subject AS MATERIALIZED ({self._subject()}),
+            sweep_holders AS MATERIALIZED ({self._holders()}),
+            sweep_told AS ({self._told()}),
+            sweep_notified AS ({self._notifications()} RETURNING 1)
+            SELECT (SELECT count(*) FROM sweep_fired), (SELECT count(*) FROM sweep_breached),
+                   (SELECT count(*) FROM sweep_notified)
+            """,  # noqa: S608 - identifiers from _meta and constants; values are parameters
+            self.params,
         )
-        breaches = max(cursor.rowcount, 0)
-        for deadline, met, done in (
-            ("response", "response_met", "arrived_at"),
-            ("dispatch", "dispatch_met", "dispatched_at"),
-            ("handling", "handling_met", "fed_back_at"),
-            ("verify", "verify_met", "verified_at"),
-        ):
-            cursor.execute(
-                f"""
-                UPDATE {case_t} SET {met} = %s
-                WHERE {met} IS NULL AND {done} IS NULL AND id IN (
-                    SELECT case_id FROM {timer_t}
-                    WHERE fired_at = %s AND deadline = %s AND level = 'breach')
-                """,  # noqa: S608 - identifiers are constants; values are parameters
-                [False, now_db, deadline],
-            )
-        notified = 0
-        note_t = Notification._meta.db_table
-        title = {
-            "warning": _("Deadline near (80 percent of the time used): "),
-            "breach": _("Deadline passed: "),
-            "principal": _("Overdue case, supervise (督办): "),
-            "leader": _("Overdue case, supervise (督办): "),
-        }
-        recipients = {
-            "warning": ["direct_responsible"],
-            "breach": ["direct_responsible"],
-            "principal": ["principal"],
-            "leader": ["leader"],
-        }
-        today = timezone.localdate(now)
-        for level, roles in recipients.items():
-            for role in roles:
-                holders = grid_selectors.nearest_role_holders_join(
-                    grid_id="c.grid_id", role=role, on=today
-                )
-                cursor.execute(
-                    f"""
-                    INSERT INTO {note_t} (user_id, kind, title, body, url, dedupe_key, created_at)
-                    SELECT DISTINCT holder.user_id, 'case_deadline', %s || c.number, '',
-                           '/cases/' || c.id || '/', 'case_timer:' || t.id, %s
-                    FROM {timer_t} t JOIN {case_t} c ON c.id = t.case_id
-                    {holders}
-                    WHERE t.fired_at = %s AND t.level = %s
-                    ON CONFLICT (user_id, dedupe_key) DO NOTHING
-                    """,  # noqa: S608 - identifiers from _meta; values are parameters
-                    [str(title[level]), now_db, now_db, level],
-                )
-                notified += max(cursor.rowcount, 0)
-            if level in ("warning", "breach"):
-                # the lead department's handlers hear of their own deadlines too
-                cursor.execute(
-                    f"""
-                    INSERT INTO {note_t} (user_id, kind, title, body, url, dedupe_key, created_at)
-                    SELECT m.user_id, 'case_deadline', %s || c.number, '', '/cases/' || c.id || '/',
-                           'case_timer:' || t.id, %s
-                    FROM {timer_t} t JOIN {case_t} c ON c.id = t.case_id
-                    JOIN {DepartmentMembership._meta.db_table} m ON m.department_id = c.department_id
-                         AND m.position IN ('head', 'handler') AND m.ends_on IS NULL
-                    WHERE t.fired_at = %s AND t.level = %s
-                    ON CONFLICT (user_id, dedupe_key) DO NOTHING
-                    """,  # noqa: S608 - identifiers from _meta; values are parameters
-                    [str(title[level]), now_db, now_db, level],
-                )
-                notified += max(cursor.rowcount, 0)
-    if notified:
-        from core.services import notifications_email_after_commit
+        fired, breaches, notified = cursor.fetchone()
+        return DeadlineSweepResult(fired=fired, breaches=breaches, notified=notified)
 
-        notifications_email_after_commit()
-    return DeadlineSweepResult(fired=fired, breaches=breaches, notified=notified)
+    def _run_stepwise(self, cursor) -> DeadlineSweepResult:
+        due = f"SELECT {{}} FROM {self.timer} WHERE fired_at IS NULL AND due_at <= %(now)s"  # noqa: S608
+        steps = [
+            "CREATE TEMP TABLE sweep_mine AS SELECT id, number, grid_id, department_id"  # noqa: S608
+            f" FROM {self.case} WHERE id IN ({due.format('case_id')})",
+            "CREATE TEMP TABLE sweep_fired AS "
+            + due.format("id, case_id, deadline, level, deadline_at"),
+            f"DELETE FROM {self.timer} WHERE id IN (SELECT id FROM sweep_fired)",  # noqa: S608
+        ]
+        # (a failure rolls the temporary tables back with the rest)
+        counts = []
+        for sql in steps:
+            cursor.execute(sql, self.params)
+        counts.append(max(cursor.rowcount, 0))
+        for sql in (
+            self._breaches(),
+            self._flags(),
+            f"CREATE TEMP TABLE sweep_subject AS {self._subject()}",
+            f"CREATE TEMP TABLE sweep_holders AS {self._holders()}",
+            f"CREATE TEMP TABLE sweep_told AS {self._told()}",
+            self._notifications(),
+        ):
+            cursor.execute(sql, self.params)
+            counts.append(max(cursor.rowcount, 0))
+        for table in ("sweep_mine", "sweep_fired", "sweep_subject", "sweep_holders", "sweep_told"):
+            cursor.execute(f"DROP TABLE temp.{table}")
+        return DeadlineSweepResult(fired=counts[0], breaches=counts[1], notified=counts[-1])

@@ -319,7 +319,10 @@ class CaseBreach(models.Model):
         PRINCIPAL = "principal", _("Alarm to the grid principal")
         LEADER = "leader", _("Alarm to the grid leader")
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="breaches")
+    # no index of its own: the unique constraint below leads with the case
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="breaches", db_index=False
+    )
     deadline = models.CharField(max_length=10, choices=Deadline.choices)
     level = models.CharField(max_length=10, choices=Level.choices)
     due_at = models.DateTimeField()
@@ -337,10 +340,13 @@ class CaseBreach(models.Model):
 class CaseTimer(models.Model):
     """A moment the enforcement sweep must act at: the 80 % warning, the deadline itself, and
     the alarms to the principal and the leader after it. Rows are written when a deadline is
-    set and dropped when it is met; the sweep fires the due ones with a few set-based
-    statements over a partial index of unfired timers (never Celery ETA tasks)."""
+    set and dropped when it is met; the sweep deletes the due ones as it fires them (their
+    ``CaseBreach`` row is the record), so the table holds pending timers only (never Celery
+    ETA tasks). ``fired_at`` is always empty now; it stays, with the partial index on it, so
+    that code filtering on ``fired_at__isnull=True`` keeps working until it is dropped."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timers")
+    # no index of its own: the unique constraint below leads with the case
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timers", db_index=False)
     deadline = models.CharField(max_length=10, choices=CaseBreach.Deadline.choices)
     level = models.CharField(max_length=10, choices=CaseBreach.Level.choices)
     due_at = models.DateTimeField()
