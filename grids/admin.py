@@ -433,12 +433,11 @@ class DepartmentAdmin(ServiceAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
             return services.department_create(
                 code=data["code"], name=data["name"], sector=data["sector"], grid=data["grid"]
             )
-        # Renaming or closing a department has no service yet; nothing else can change here.
-        department = Department.objects.get(pk=form.instance.pk)
-        department.name = data["name"]
-        department.active = data["active"]
-        department.save(update_fields=["name", "active"])
-        return department
+        return services.department_update(
+            department=Department.objects.get(pk=form.instance.pk),
+            name=data["name"],
+            active=data["active"],
+        )
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not DepartmentMembership:
@@ -455,16 +454,14 @@ class DepartmentAdmin(ServiceAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
                     user=data["user"],
                     position=data["position"],
                     starts_on=data.get("starts_on"),
+                    ends_on=data.get("ends_on"),
                 )
-                if data.get("ends_on"):
-                    membership.ends_on = data["ends_on"]
-                    membership.save(update_fields=["ends_on"])
                 formset.new_objects.append(membership)
             elif "ends_on" in inline_form.changed_data:
-                # Ending a membership has no service yet: only its end date is stored.
-                membership = DepartmentMembership.objects.get(pk=inline_form.instance.pk)
-                membership.ends_on = data.get("ends_on")
-                membership.save(update_fields=["ends_on"])
+                membership = services.department_member_end(
+                    membership=DepartmentMembership.objects.get(pk=inline_form.instance.pk),
+                    on=data.get("ends_on"),
+                )
                 formset.changed_objects.append((membership, ["ends_on"]))
 
 
@@ -523,27 +520,22 @@ class DivisionPlanAdmin(ServiceAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
                 actor=request.user,
             )
         else:
-            # Filing and publishing happen after adoption; there is no service for that yet.
-            plan = DivisionPlan.objects.get(pk=form.instance.pk)
-            for name in ("title", "filed_on", "filed_with", "published_on", "published_url"):
-                setattr(plan, name, data.get(name))
-            if plan.filed_on and plan.filed_on < plan.adopted_on:
-                raise DomainError(
-                    _("A plan cannot be filed before it is adopted."),
-                    filed_on=[_("Before adoption.")],
-                )
-            if plan.published_on and plan.published_on < plan.adopted_on:
-                raise DomainError(
-                    _("A plan cannot be published before it is adopted."),
-                    published_on=[_("Before adoption.")],
-                )
+            plan = services.division_plan_update(
+                plan=DivisionPlan.objects.get(pk=form.instance.pk),
+                title=data["title"],
+                filed_on=data.get("filed_on"),
+                filed_with=data.get("filed_with", ""),
+                published_on=data.get("published_on"),
+                published_url=data.get("published_url", ""),
+                notes=data.get("notes", ""),
+            )
         plan.notes = data.get("notes", "")
         if not form.rehearsing:  # a rehearsal must not leave a stored file behind
             if data.get("document") is False:
                 plan.document = None
             elif data.get("document"):
                 plan.document = data["document"]
-        plan.save()
+        plan.save(update_fields=["notes", "document"])
         return plan
 
 

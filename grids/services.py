@@ -349,8 +349,24 @@ def department_create(*, code: str, name: str, sector: Sector, grid: Grid) -> De
     )
 
 
+def department_update(*, department: Department, name: str, active: bool) -> Department:
+    """Rename a department or close it (a closed one keeps its history and is offered no more
+    on the duty matrix); its code, sector and grid never change."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("A department needs a name."), name=[_("Required.")])
+    department.name, department.active = name, active
+    department.save(update_fields=["name", "active"])
+    return department
+
+
 def department_member_add(
-    *, department: Department, user: User, position: str, starts_on: date | None = None
+    *,
+    department: Department,
+    user: User,
+    position: str,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
 ) -> DepartmentMembership:
     if position not in DepartmentMembership.Position.values:
         raise DomainError(_("Unknown position %(p)s.") % {"p": position})
@@ -360,22 +376,27 @@ def department_member_add(
         position=position,
         starts_on=starts_on or timezone.localdate(),
     )
+    if ends_on is not None:
+        membership = department_member_end(membership=membership, on=ends_on)
     return membership
 
 
-@transaction.atomic
-def division_plan_record(
-    *,
-    grid: Grid,
-    title: str,
-    adopted_on: date,
-    filed_on: date | None = None,
-    filed_with: str = "",
-    published_on: date | None = None,
-    published_url: str = "",
-    actor: User | None = None,
-) -> DivisionPlan:
-    """Record a new version of a grid's division plan (the next version number)."""
+def department_member_end(
+    *, membership: DepartmentMembership, on: date | None
+) -> DepartmentMembership:
+    """End a membership on ``on`` (``None`` reopens it); nothing is deleted."""
+    if on is not None and on < membership.starts_on:
+        raise DomainError(
+            _("A membership cannot end before it starts."), ends_on=[_("Before start.")]
+        )
+    membership.ends_on = on
+    membership.save(update_fields=["ends_on"])
+    return membership
+
+
+def _plan_dates_check(
+    *, adopted_on: date, filed_on: date | None, published_on: date | None
+) -> None:
     today = timezone.localdate()
     for label, value in (
         ("adopted_on", adopted_on),
@@ -395,6 +416,22 @@ def division_plan_record(
             _("A plan cannot be published before it is adopted."),
             published_on=[_("Before adoption.")],
         )
+
+
+@transaction.atomic
+def division_plan_record(
+    *,
+    grid: Grid,
+    title: str,
+    adopted_on: date,
+    filed_on: date | None = None,
+    filed_with: str = "",
+    published_on: date | None = None,
+    published_url: str = "",
+    actor: User | None = None,
+) -> DivisionPlan:
+    """Record a new version of a grid's division plan (the next version number)."""
+    _plan_dates_check(adopted_on=adopted_on, filed_on=filed_on, published_on=published_on)
     _lock_tree(grid)
     last = DivisionPlan.objects.filter(grid=grid).aggregate(v=Max("version"))["v"] or 0
     return DivisionPlan.objects.create(
@@ -408,6 +445,29 @@ def division_plan_record(
         published_url=published_url,
         created_by=actor,
     )
+
+
+@transaction.atomic
+def division_plan_update(
+    *,
+    plan: DivisionPlan,
+    title: str,
+    filed_on: date | None,
+    filed_with: str,
+    published_on: date | None,
+    published_url: str,
+    notes: str = "",
+) -> DivisionPlan:
+    """Filing and publishing come after adoption: record them (and corrections to the title
+    or notes) on an existing version. The grid, version and adoption date never change."""
+    plan = DivisionPlan.objects.select_for_update().get(pk=plan.pk)
+    _plan_dates_check(adopted_on=plan.adopted_on, filed_on=filed_on, published_on=published_on)
+    plan.title, plan.filed_on, plan.filed_with = title, filed_on, filed_with or ""
+    plan.published_on, plan.published_url, plan.notes = published_on, published_url or "", notes
+    plan.save(
+        update_fields=["title", "filed_on", "filed_with", "published_on", "published_url", "notes"]
+    )
+    return plan
 
 
 # --- bulk load of administrative divisions ------------------------------------------------

@@ -203,3 +203,65 @@ def test_role_dates_and_inspector_employment(small_city):
         )
     with pytest.raises(DomainError, match="Unknown role"):
         services.grid_role_assign(grid=small_city.village_a, user=user, role="king")
+
+
+def test_division_plan_filing_and_publishing_after_adoption(small_city):
+    # given a plan adopted on 1 March
+    plan = services.division_plan_record(
+        grid=small_city.lanshan, title="方案", adopted_on=date(2025, 3, 1)
+    )
+    # when it is filed and published later
+    plan = services.division_plan_update(
+        plan=plan,
+        title="方案",
+        filed_on=date(2025, 3, 10),
+        filed_with="临沂市人民政府",
+        published_on=date(2025, 3, 12),
+        published_url="https://example.gov.cn/plan",
+        notes="备案",
+    )
+    # then the dates are stored on the same version
+    stored = DivisionPlan.objects.get(pk=plan.pk)
+    assert (stored.version, stored.filed_on, stored.published_on) == (
+        1,
+        date(2025, 3, 10),
+        date(2025, 3, 12),
+    )
+    # and a filing before adoption is refused and changes nothing
+    with pytest.raises(DomainError, match="before it is adopted"):
+        services.division_plan_update(
+            plan=plan,
+            title="改",
+            filed_on=date(2025, 2, 1),
+            filed_with="",
+            published_on=None,
+            published_url="",
+        )
+    assert DivisionPlan.objects.get(pk=plan.pk).title == "方案"
+
+
+def test_department_rename_close_and_membership_end(small_city):
+    from grids.models import DepartmentMembership, Sector
+
+    department = services.department_create(
+        code="LS-EEB",
+        name="兰山区生态环境分局",
+        sector=Sector.objects.first(),
+        grid=small_city.lanshan,
+    )
+    with pytest.raises(DomainError, match="needs a name"):
+        services.department_update(department=department, name="  ", active=False)
+    services.department_update(department=department, name="兰山分局", active=False)
+    department.refresh_from_db()
+    assert (department.name, department.active) == ("兰山分局", False)
+
+    member = services.department_member_add(
+        department=department,
+        user=UserFactory(),
+        position=DepartmentMembership.Position.values[0],
+        starts_on=date(2025, 1, 1),
+    )
+    with pytest.raises(DomainError, match="before it starts"):
+        services.department_member_end(membership=member, on=date(2024, 12, 31))
+    services.department_member_end(membership=member, on=date(2025, 6, 30))
+    assert DepartmentMembership.objects.get(pk=member.pk).ends_on == date(2025, 6, 30)
