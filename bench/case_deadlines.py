@@ -17,26 +17,27 @@ no ORM row by row) 1,000,000 cases over three years on the leaf grids, of which 
 (reported in the last 15 days) and 980,000 closed (evaluated, assessed, rejected, voided).
 Every open case has the four unfired timers (``CaseTimer``) of its running deadline: for 10,000
 of them (the backlog) the warning and the deadline fall within the hour after the fill's
-moment ``T``; every other unfired timer is due two hours or more after ``T``. Closed cases have
-no unfired timers; 30 % of the evaluated and assessed ones missed their handling deadline and
-keep its two fired timers and their ``CaseBreach`` rows, as do 10 % of the open cases for their
-response deadline. Then VACUUM ANALYZE.
+moment ``T``; every other unfired timer is due two hours or more after ``T``. 30 % of the
+evaluated and assessed cases missed their handling deadline and keep its two ``CaseBreach``
+rows, as do 10 % of the open cases for their response deadline (their timers were fired, so
+deleted, as the sweep does). Then VACUUM ANALYZE.
 
-Measured (wall-clock time in this process, DEBUG off, best of ``--runs``; every run listed):
+Measured (wall-clock time in this process, DEBUG off, best of ``--runs``; every run listed),
+with the CPU time of the PostgreSQL backend from /proc next to it:
 
-* steady state: ``case_deadlines_sweep(now=T)``, nothing due, next to its floor: the claim
-  UPDATE alone and a SELECT of the due timers, as bare SQL on the same connection;
+* steady state: ``case_deadlines_sweep(now=T)``, nothing due, next to its probe alone;
 * a backlog: ``case_deadlines_sweep(now=T + 61 min)`` fires the 20,000 timers of the 10,000
-  backlog cases; each statement the sweep sends is timed (``connection.execute_wrapper``); the
-  floor is the claim UPDATE alone; then a second sweep straight after (nothing due). Before
-  every backlog run the fill's state is restored (fired timers reset, breaches, notifications
-  and ``*_met`` flags undone) and the touched tables vacuumed;
-* EXPLAIN (ANALYZE, BUFFERS) of the claim in both states, and of every statement of the
+  backlog cases, next to two floors in bare SQL: the claim DELETE alone, and the writes alone
+  (``WRITES_ONLY``: claim, breaches and flags in one statement, no locks, no messages); then
+  a second sweep straight after (nothing due). Before every backlog run the fill's state is
+  restored (the backlog's timers put back, its breaches, messages and ``*_met`` flags undone)
+  and the touched tables vacuumed;
+* EXPLAIN (ANALYZE, BUFFERS) of the probe, of the writes alone and of every statement of the
   backlog sweep (replayed in one transaction that is rolled back).
 
 The figures go to the "Deadline sweep" section of bench/results/cases.md; the other sections
-and the hand-written reading between the ``<!-- reading -->`` markers are kept. The database
-is dropped at the end unless ``--keep``.
+(and "The data", unless ``--fill-section``) and the hand-written reading between the
+``<!-- reading -->`` markers are kept. The database is dropped at the end unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -478,7 +479,8 @@ def cases_fill(*, sizes: dict, timings: dict) -> dict:
         FROM bench_ids i JOIN bench_plan p ON p.n = i.n WHERE p.backlog;
     """
     # Fired timers of the past: the late closed cases' handling deadline, 10 %% of the open
-    # (already filed) cases' response deadline; each with its breach rows.
+    # (already filed) cases' response deadline; each with its breach rows. The timers are then
+    # deleted, as the sweep deletes the timers it fires (migration 0007 did the same).
     history = """
         INSERT INTO cases_casetimer (case_id, deadline, level, due_at, deadline_at, fired_at)
         SELECT c.id, 'handling', l.level,
@@ -510,6 +512,7 @@ def cases_fill(*, sizes: dict, timings: dict) -> dict:
         INSERT INTO cases_casebreach (case_id, deadline, level, due_at, at)
         SELECT case_id, deadline, level, deadline_at, fired_at FROM cases_casetimer
         WHERE fired_at IS NOT NULL;
+        DELETE FROM cases_casetimer WHERE fired_at IS NOT NULL;
     """
     meta_sql = """
         CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value text NOT NULL)
@@ -780,17 +783,21 @@ def fill_section(meta: dict) -> list[str]:
     return lines
 
 
-# --- the proposed sweep (benchmark only) ------------------------------------------------------
+# --- bare SQL next to the sweep ------------------------------------------------------------
 
-PROPOSED_SWEEP = """
+CLAIM_DELETE = "DELETE FROM cases_casetimer WHERE fired_at IS NULL AND due_at <= %(now)s"
+DUE_ANY = (
+    "SELECT 1 FROM cases_casetimer WHERE fired_at IS NULL AND due_at <= %s ORDER BY due_at LIMIT 1"
+)
+# The writes any sweep of the backlog must make, and nothing else: the claim, the breach rows and
+# the flags of the missed deadlines, with no row locks, no lookups of people and no messages.
+WRITES_ONLY = """
     WITH fired AS MATERIALIZED (
-        {claim}
-        RETURNING id, case_id, deadline, level, deadline_at),
+        DELETE FROM cases_casetimer WHERE fired_at IS NULL AND due_at <= %(now)s
+        RETURNING case_id, deadline, level, deadline_at),
     breached AS (
         INSERT INTO cases_casebreach (case_id, deadline, level, due_at, at)
-        SELECT case_id, deadline, level, deadline_at, %(now)s FROM fired
-        ON CONFLICT (case_id, deadline, level) DO NOTHING
-        RETURNING 1),
+        SELECT case_id, deadline, level, deadline_at, %(now)s FROM fired RETURNING 1),
     missed AS MATERIALIZED (
         SELECT case_id, bool_or(deadline = 'response') AS response,
                bool_or(deadline = 'dispatch') AS dispatch,
@@ -799,122 +806,20 @@ PROPOSED_SWEEP = """
         FROM fired WHERE level = 'breach' GROUP BY case_id),
     flagged AS (
         UPDATE cases_case c SET
-            response_met = CASE WHEN m.response AND c.response_met IS NULL
-                AND c.arrived_at IS NULL THEN false ELSE c.response_met END,
-            dispatch_met = CASE WHEN m.dispatch AND c.dispatch_met IS NULL
-                AND c.dispatched_at IS NULL THEN false ELSE c.dispatch_met END,
-            handling_met = CASE WHEN m.handling AND c.handling_met IS NULL
-                AND c.fed_back_at IS NULL THEN false ELSE c.handling_met END,
-            verify_met = CASE WHEN m.verify AND c.verify_met IS NULL
-                AND c.verified_at IS NULL THEN false ELSE c.verify_met END
+            response_met = CASE WHEN m.response THEN false ELSE c.response_met END,
+            dispatch_met = CASE WHEN m.dispatch THEN false ELSE c.dispatch_met END,
+            handling_met = CASE WHEN m.handling THEN false ELSE c.handling_met END,
+            verify_met = CASE WHEN m.verify THEN false ELSE c.verify_met END
         FROM missed m
         WHERE c.id = m.case_id AND (
             (m.response AND c.response_met IS NULL AND c.arrived_at IS NULL)
             OR (m.dispatch AND c.dispatch_met IS NULL AND c.dispatched_at IS NULL)
             OR (m.handling AND c.handling_met IS NULL AND c.fed_back_at IS NULL)
             OR (m.verify AND c.verify_met IS NULL AND c.verified_at IS NULL))
-        RETURNING 1),
-    levels (level, role, title) AS (VALUES
-        ('warning', 'direct_responsible', %(t_warning)s),
-        ('breach', 'direct_responsible', %(t_breach)s),
-        ('principal', 'principal', %(t_principal)s),
-        ('leader', 'leader', %(t_leader)s)),
-    subject AS MATERIALIZED (
-        SELECT f.id AS timer_id, f.level, c.id AS case_id, c.number, c.grid_id, c.department_id
-        FROM fired f CROSS JOIN LATERAL (
-            SELECT id, number, grid_id, department_id FROM cases_case WHERE id = f.case_id
-            OFFSET 0) c),
-    held AS MATERIALIZED (
-        SELECT r.role, r.user_id, g.tree_id, g.lft, g.rght
-        FROM grids_gridrole r JOIN grids_grid g ON g.id = r.grid_id
-        WHERE r.role IN ('direct_responsible', 'principal', 'leader')
-          AND r.starts_on <= %(today)s AND (r.ends_on IS NULL OR r.ends_on >= %(today)s)),
-    wanted AS MATERIALIZED (
-        SELECT w.grid_id, w.role, me.tree_id, me.lft, me.rght
-        FROM (SELECT DISTINCT s.grid_id, l.role
-              FROM subject s JOIN levels l ON l.level = s.level) w
-        CROSS JOIN LATERAL (
-            SELECT tree_id, lft, rght FROM grids_grid WHERE id = w.grid_id OFFSET 0) me),
-    nearest AS MATERIALIZED (
-        SELECT DISTINCT ON (w.grid_id, w.role) w.grid_id, w.role, h.tree_id, h.lft
-        FROM wanted w
-        JOIN held h ON h.role = w.role AND h.tree_id = w.tree_id
-             AND h.lft <= w.lft AND h.rght >= w.rght
-        ORDER BY w.grid_id, w.role, h.lft DESC),
-    recipients AS (
-        SELECT h.user_id, s.timer_id, s.level, s.case_id, s.number
-        FROM subject s JOIN levels l ON l.level = s.level
-        JOIN nearest n ON n.grid_id = s.grid_id AND n.role = l.role
-        JOIN held h ON h.role = n.role AND h.tree_id = n.tree_id AND h.lft = n.lft
-        UNION
-        SELECT m.user_id, s.timer_id, s.level, s.case_id, s.number
-        FROM subject s JOIN grids_departmentmembership m ON m.department_id = s.department_id
-             AND m.position IN ('head', 'handler') AND m.ends_on IS NULL
-        WHERE s.level IN ('warning', 'breach')),
-    notified AS (
-        INSERT INTO core_notification (user_id, kind, title, body, url, dedupe_key, created_at)
-        SELECT r.user_id, 'case_deadline', l.title || r.number, '', '/cases/' || r.case_id || '/',
-               'case_timer:' || r.timer_id, %(now)s
-        FROM recipients r JOIN levels l ON l.level = r.level
-        ON CONFLICT (user_id, dedupe_key) DO NOTHING
         RETURNING 1)
     SELECT (SELECT count(*) FROM fired), (SELECT count(*) FROM breached),
-           (SELECT count(*) FROM notified), (SELECT count(*) FROM flagged)
+           (SELECT count(*) FROM flagged)
 """
-CLAIM_UPDATE = (
-    "UPDATE cases_casetimer SET fired_at = %(now)s WHERE fired_at IS NULL AND due_at <= %(now)s"
-)
-CLAIM_DELETE = "DELETE FROM cases_casetimer WHERE fired_at IS NULL AND due_at <= %(now)s"
-DUE_ANY = (
-    "SELECT 1 FROM cases_casetimer WHERE fired_at IS NULL AND due_at <= %s ORDER BY due_at LIMIT 1"
-)
-
-
-def proposed_sweep(*, now: datetime, delete: bool = False):
-    """``cases.deadlines.case_deadlines_sweep`` as one statement, implemented here only so that
-    its effect is measured (same breaches, flags and messages; the benchmark compares them).
-
-    A cheap indexed probe first (nothing due: done). Then one statement claims the due timers
-    and carries the claimed rows (``RETURNING``) through data-modifying CTEs: the breaches, the
-    four ``*_met`` flags in one UPDATE of the cases, and every message in one INSERT — instead
-    of eleven statements that each find the fired timers again by ``fired_at = now`` (no index:
-    a scan of the whole timer table, fired history included). The people to tell are found
-    once per distinct (grid, role) by joining the grids to the few current holders and keeping
-    the deepest containing one, instead of ``grids.selectors.nearest_role_holders_join`` per
-    timer, whose ancestor test walks half the tree's (tree_id, lft) index for every timer,
-    twice (the NOT EXISTS). With ``delete`` the claim deletes the fired timers instead of
-    marking them (no new row versions, no index entries; the breach row is the record).
-    Two lateral subqueries with ``OFFSET 0`` keep the lookups of the cases and the grids
-    nested-loop index probes: the claim's row estimate comes from the partial index's table
-    statistics (fired history included) and is several times too high, which made the planner
-    merge-join the claimed timers against the whole ``cases_case`` primary key.
-    """
-    from django.db import connection, transaction
-    from django.utils import timezone
-    from django.utils.translation import gettext as _
-
-    from cases.deadlines import DeadlineSweepResult
-
-    with connection.cursor() as cursor:
-        cursor.execute(DUE_ANY, [now])
-        if cursor.fetchone() is None:
-            return DeadlineSweepResult(0, 0, 0)
-    params = {
-        "now": now,
-        "today": timezone.localdate(now),
-        "t_warning": str(_("Deadline near (80 percent of the time used): ")),
-        "t_breach": str(_("Deadline passed: ")),
-        "t_principal": str(_("Overdue case, supervise (督办): ")),
-        "t_leader": str(_("Overdue case, supervise (督办): ")),
-    }
-    sql = PROPOSED_SWEEP.replace("{claim}", CLAIM_DELETE if delete else CLAIM_UPDATE)
-    with transaction.atomic(), connection.cursor() as cursor:
-        # the estimates of a statement this size pass jit_above_cost: compiling costs more
-        # than the statement saves
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, params)
-        fired, breaches, notified, _flagged = cursor.fetchone()
-    return DeadlineSweepResult(fired=fired, breaches=breaches, notified=notified)
 
 
 def outcome_digest(t_fire: datetime) -> str:
@@ -964,28 +869,12 @@ class StatementTimer:
 
 def statement_label(sql: str, params=None) -> str:
     flat = " ".join(sql.split())
-    level = ""
-    if isinstance(params, dict):
-        level = params.get("level", "")
-    elif isinstance(params, list | tuple) and params and isinstance(params[-1], str):
-        level = params[-1]
     if flat.startswith("SET LOCAL"):
         return flat
     if flat.startswith("SELECT 1 FROM cases_casetimer"):
         return "probe: is any timer due? (index only)"
-    if flat.startswith("WITH fired"):
-        return "one statement: claim, breaches, flags and messages"
-    if flat.startswith(('UPDATE "cases_casetimer"', "UPDATE cases_casetimer")):
-        return "claim the due timers (UPDATE cases_casetimer)"
-    if "INTO cases_casebreach" in flat:
-        return "INSERT breaches"
-    match = re.match(r"UPDATE cases_case SET (\w+)", flat)
-    if match:
-        return f"UPDATE cases_case SET {match.group(1)}"
-    if "INTO core_notification" in flat:
-        if "grids_departmentmembership" in flat:
-            return f"INSERT notifications, {level}: lead department's heads and handlers"
-        return f"INSERT notifications, {level}: nearest holders of the role"
+    if flat.startswith("WITH sweep_mine"):
+        return "one statement: lock the cases, claim, breaches, flags, messages"
     return flat[:60]
 
 
@@ -1091,131 +980,123 @@ def backend_cpu() -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def variants() -> dict:
-    from functools import partial
+def measure(meta: dict, runs: int) -> dict:
+    from django.db import connection
 
     from cases.deadlines import case_deadlines_sweep
 
-    return {
-        "as committed": case_deadlines_sweep,
-        "proposed A (one statement)": proposed_sweep,
-        "proposed B (one statement, fired timers deleted)": partial(proposed_sweep, delete=True),
-    }
-
-
-def measure(meta: dict, runs: int, committed_runs: int) -> dict:
-    from django.db import connection
-
     t = datetime.fromisoformat(meta["t"])
     t_fire = t + BACKLOG_AFTER
-    claim = "UPDATE cases_casetimer SET fired_at = %s WHERE fired_at IS NULL AND due_at <= %s"
     select_due = "SELECT id FROM cases_casetimer WHERE fired_at IS NULL AND due_at <= %s"
-    out: dict = {"t": t.isoformat(), "t_fire": t_fire.isoformat(), "variants": {}}
+    claim = CLAIM_DELETE.replace("%(now)s", "%s")
+    out: dict = {"t": t.isoformat(), "t_fire": t_fire.isoformat()}
     restore(t_fire)  # in case an earlier run was interrupted
     connection.ensure_connection()
     raw = connection.connection  # the psycopg2 connection, in autocommit as Django leaves it
 
-    # Steady state.
-    for name, sweep in variants().items():
-        v = out["variants"].setdefault(name, {})
-        started = time.perf_counter()
-        result = sweep(now=t)
-        v["steady_first"] = time.perf_counter() - started
-        assert result.fired == 0, result
-        times = []
-        for _ in range(max(runs, 20)):
-            started = time.perf_counter()
-            result = sweep(now=t)
-            times.append(time.perf_counter() - started)
-            assert result.fired == 0
-        v["steady"] = times
-        print(f"  {name}, steady: best {ms(min(times))}", flush=True)
-    floor_claim, floor_select = [], []
+    # Steady state: the sweep, and its probe alone as bare SQL.
+    started = time.perf_counter()
+    assert case_deadlines_sweep(now=t).fired == 0
+    out["steady_first"] = time.perf_counter() - started
+    steady, floor_probe, floor_select = [], [], []
     for _ in range(max(runs, 20)):
+        started = time.perf_counter()
+        result = case_deadlines_sweep(now=t)
+        steady.append(time.perf_counter() - started)
+        assert result.fired == 0
         with raw.cursor() as cur:
             started = time.perf_counter()
-            cur.execute(claim, [t, t])
-            floor_claim.append(time.perf_counter() - started)
-            assert cur.rowcount == 0
+            cur.execute(DUE_ANY, [t])
+            assert cur.fetchone() is None
+            floor_probe.append(time.perf_counter() - started)
             started = time.perf_counter()
             cur.execute(select_due, [t])
             cur.fetchall()
             floor_select.append(time.perf_counter() - started)
-    out["steady_floor_claim"] = floor_claim
+    out["steady"], out["steady_floor_probe"] = steady, floor_probe
     out["steady_floor_select"] = floor_select
-    out["explain_claim_steady"] = explain(claim, [t, t])
+    print(f"  steady: best {ms(min(steady))}", flush=True)
+    out["explain_probe_steady"] = explain(DUE_ANY, [t])
 
-    # The floor of the backlog: a SELECT of the due timers, and the claim alone (as an
-    # UPDATE, and as the DELETE of variant B).
-    floor_claim, floor_select, floor_delete, floor_cpu = [], [], [], []
+    # The floors of the backlog: the claim alone, and the writes alone (bare SQL).
+    floors: dict[str, list[float]] = {"select": [], "claim": [], "writes": [], "writes_cpu": []}
     for _ in range(runs):
         restore(t_fire)
         with raw.cursor() as cur:
             started = time.perf_counter()
             cur.execute(select_due, [t_fire])
-            rows = len(cur.fetchall())
-            floor_select.append(time.perf_counter() - started)
-            cpu = backend_cpu()
+            due = len(cur.fetchall())
+            floors["select"].append(time.perf_counter() - started)
             started = time.perf_counter()
-            cur.execute(claim, [t_fire, t_fire])
-            floor_claim.append(time.perf_counter() - started)
-            floor_cpu.append(backend_cpu() - cpu)
+            cur.execute(claim, [t_fire])
+            floors["claim"].append(time.perf_counter() - started)
             claimed = cur.rowcount
         restore(t_fire)
         with raw.cursor() as cur:
-            started = time.perf_counter()
-            cur.execute(CLAIM_DELETE.replace("%(now)s", "%s"), [t_fire])
-            floor_delete.append(time.perf_counter() - started)
-            assert cur.rowcount == claimed
-    out["backlog_floor_claim"] = floor_claim
-    out["backlog_floor_select"] = floor_select
-    out["backlog_floor_delete"] = floor_delete
-    out["backlog_floor_cpu"] = floor_cpu
-    out["backlog_rows"] = (rows, claimed)
-    print(f"  floor: claim of {claimed:,} timers best {ms(min(floor_claim))}", flush=True)
-    restore(t_fire)
-    out["explain_claim_backlog"] = explain(claim, [t_fire, t_fire])
-
-    # The backlog, each variant.
-    for name, sweep in variants().items():
-        v = out["variants"][name]
-        v["backlog"], v["after"], v["results"], v["digests"], calls = [], [], [], [], []
-        v["cpu"] = []
-        for n in range(committed_runs if name == "as committed" else runs):
-            restore(t_fire)
-            timer = StatementTimer()
             cpu = backend_cpu()
-            with connection.execute_wrapper(timer):
-                started = time.perf_counter()
-                result = sweep(now=t_fire)
-                v["backlog"].append(time.perf_counter() - started)
-            v.setdefault("cpu", []).append(backend_cpu() - cpu)
-            v["results"].append(result.__dict__)
-            v["digests"].append(outcome_digest(t_fire))
-            calls.append(timer.calls)
-            # straight after: nothing left, but the partial index still holds the fired rows
             started = time.perf_counter()
-            again = sweep(now=t_fire)
-            v["after"].append(time.perf_counter() - started)
-            assert again.fired == 0, again
-            print(
-                f"  {name}, backlog run {n + 1}: {ms(v['backlog'][-1])} ({result.fired} fired,"
-                f" {result.breaches} breaches, {result.notified} messages; digest"
-                f" {v['digests'][-1]}); next sweep {ms(v['after'][-1])}",
-                flush=True,
-            )
-        best = min(range(len(calls)), key=lambda i: v["backlog"][i])
-        v["statement_runs"] = [
-            [(statement_label(sql, params), elapsed) for sql, params, elapsed in c] for c in calls
-        ]
-        v["best"] = best
+            cur.execute(WRITES_ONLY, {"now": t_fire})
+            floors["writes"].append(time.perf_counter() - started)
+            floors["writes_cpu"].append(backend_cpu() - cpu)
+            written = cur.fetchone()
+    out["floors"], out["backlog_rows"], out["writes_rows"] = floors, (due, claimed), written
+    print(f"  floor: writes alone best {ms(min(floors['writes']))} {written}", flush=True)
+    restore(t_fire)
+    out["explain_writes"] = explain(WRITES_ONLY, {"now": t_fire})
+
+    # The backlog through the sweep.
+    out["backlog"], out["after"], out["results"], out["digests"], out["cpu"] = [], [], [], [], []
+    calls = []
+    for n in range(runs):
         restore(t_fire)
-        statements = [(sql, params) for sql, params, _elapsed in calls[best]]
-        v["explain"] = [
-            (statement_label(sql, params), plan)
-            for sql, params, plan in explain_sequence(statements)
-        ]
-        restore(t_fire)
+        timer = StatementTimer()
+        cpu = backend_cpu()
+        with connection.execute_wrapper(timer):
+            started = time.perf_counter()
+            result = case_deadlines_sweep(now=t_fire)
+            out["backlog"].append(time.perf_counter() - started)
+        out["cpu"].append(backend_cpu() - cpu)
+        out["results"].append(result.__dict__)
+        out["digests"].append(outcome_digest(t_fire))
+        calls.append(timer.calls)
+        # straight after: nothing left
+        started = time.perf_counter()
+        again = case_deadlines_sweep(now=t_fire)
+        out["after"].append(time.perf_counter() - started)
+        assert again.fired == 0, again
+        print(
+            f"  backlog run {n + 1}: {ms(out['backlog'][-1])}, backend CPU"
+            f" {out['cpu'][-1] * 1000:.0f} ms ({result.fired} fired, {result.breaches} breaches,"
+            f" {result.notified} messages; digest {out['digests'][-1]}); next sweep"
+            f" {ms(out['after'][-1])}; load {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
+    with connection.cursor() as cur:  # what the last run's messages look like
+        cur.execute(
+            "SELECT count(*), count(DISTINCT user_id), max(length(body) - length(replace(body,"
+            " chr(10), '')) + 1) FROM core_notification"
+            " WHERE kind = 'case_deadline' AND created_at = %s",
+            [t_fire],
+        )
+        out["messages"] = cur.fetchone()
+        cur.execute(
+            "SELECT title, url, CASE WHEN body = '' THEN 0 ELSE length(body) - length(replace("
+            "body, chr(10), '')) + 1 END AS n FROM core_notification"
+            " WHERE kind = 'case_deadline' AND created_at = %s ORDER BY n DESC, id LIMIT 3",
+            [t_fire],
+        )
+        out["message_samples"] = cur.fetchall()
+    best = min(range(len(calls)), key=lambda i: out["backlog"][i])
+    out["statement_runs"] = [
+        [(statement_label(sql, params), elapsed) for sql, params, elapsed in c] for c in calls
+    ]
+    out["best"] = best
+    restore(t_fire)
+    statements = [(sql, params) for sql, params, _elapsed in calls[best]]
+    out["explain"] = [
+        (statement_label(sql, params), plan) for sql, params, plan in explain_sequence(statements)
+    ]
+    restore(t_fire)
     with connection.cursor() as cur:
         cur.execute("SELECT pg_size_pretty(pg_relation_size('case_timer_due_idx'))")
         out["partial_index_size"] = cur.fetchone()[0]
@@ -1231,107 +1112,103 @@ def plan_excerpt(plan: str, limit: int = 60, width: int = 220) -> list[str]:
 
 
 def section(meta: dict, m: dict, header: list[str], runs: int, command: str) -> list[str]:
-    names = list(m["variants"])
-    committed = m["variants"]["as committed"]
-    digests = {d for v in m["variants"].values() for d in v["digests"]}
-    res = committed["results"][0]
+    res = m["results"][0]
+    floors = m["floors"]
+    n_messages, n_people, longest = m["messages"]
     lines = [
         *header,
         f"- Command: `{command}`",
+        f'- The data: a fill made {meta["made"]} by the recipe of "The data" below (same'
+        f" sizes; the past fired timers deleted as the sweep now does): {meta['counts']['cases']:,}"
+        f" cases, {meta['counts']['open cases']:,} open; T = {meta['t']} (UTC).",
         "",
-        "`cases.deadlines.case_deadlines_sweep(now=…)` **as committed**, called in this process"
-        " (local settings, DEBUG off, a warm connection), next to two rewrites implemented in"
-        " the script only so that their effect is measured (`proposed_sweep`; see the reading):"
-        " **A** does the same work in one statement, **B** is A with the fired timers deleted"
-        " instead of marked. Steady state: `now` = T, no unfired timer due. Backlog: `now` ="
-        f" T + 61 min, when the warning and the deadline of the 10,000 backlog cases are due"
-        f" ({m['backlog_rows'][0]:,} timers); before each backlog run the fill's state is"
-        " restored and the tables vacuumed. The floor is bare SQL on the same connection"
-        " (autocommit): the claim `UPDATE cases_casetimer SET fired_at = $1 WHERE fired_at IS"
-        " NULL AND due_at <= $2` alone (and B's `DELETE … WHERE fired_at IS NULL AND due_at <="
-        " $1`), and `SELECT id FROM cases_casetimer WHERE fired_at IS NULL AND due_at <= $1`.",
+        "`cases.deadlines.case_deadlines_sweep(now=…)` as committed, called in this process"
+        " (local settings, DEBUG off, a warm connection). Steady state: `now` = T, no timer"
+        " due. Backlog: `now` = T + 61 min, when the warning and the deadline of the 10,000"
+        f" backlog cases are due ({m['backlog_rows'][0]:,} timers); before each backlog run the"
+        " fill's state is restored and the tables vacuumed. Floors, bare SQL on the same"
+        " connection (autocommit): the probe `SELECT 1 … WHERE fired_at IS NULL AND due_at <= $1"
+        " ORDER BY due_at LIMIT 1`; the claim `DELETE FROM cases_casetimer WHERE fired_at IS"
+        " NULL AND due_at <= $1` alone; and **the writes alone** (`WRITES_ONLY` in the script:"
+        " the claim, the 20,000 breach rows and the flags of the missed deadlines in one"
+        " statement, without row locks, people or messages), which no sweep of this backlog can"
+        " go below.",
         "",
-        "| | steady state (nothing due) | backlog (10,000 cases) | backlog: CPU of the"
-        " PostgreSQL backend, same runs | the sweep straight after a backlog |",
-        "|---|---|---|---|---|",
+        "| | time | CPU of the PostgreSQL backend, same runs |",
+        "|---|---|---|",
+        f"| steady state (nothing due) | {runs_cell(m['steady'])} | |",
+        f"| floor: the probe alone | {runs_cell(m['steady_floor_probe'])} | |",
+        f"| floor: SELECT of the due timers (none) | {runs_cell(m['steady_floor_select'])} | |",
+        "| target, steady state | < 5 ms | |",
+        f"| **backlog of 10,000 cases** | {runs_cell(m['backlog'])} | {cpu_cell(m['cpu'])} |",
+        f"| floor: the writes alone | {runs_cell(floors['writes'])} |"
+        f" {cpu_cell(floors['writes_cpu'])} |",
+        f"| floor: the claim DELETE alone | {runs_cell(floors['claim'])} | |",
+        f"| floor: SELECT of the due timers | {runs_cell(floors['select'])} | |",
+        "| target, backlog | < 500 ms | |",
+        f"| the sweep straight after a backlog | {runs_cell(m['after'])} | |",
+        "",
+        f"The first call in the process (cold caches) took {ms(m['steady_first'])}. A backlog"
+        f" sweep fired {res['fired']:,} timers, recorded {res['breaches']:,} breaches, marked"
+        f" the missed deadlines (the writes alone: {m['writes_rows'][2]:,} cases flagged) and"
+        f" wrote {res['notified']:,} inbox messages to {n_people:,} people (one per person and"
+        f" level; the longest lists {longest:,} cases). Every run left the same breaches, flags"
+        " and messages (digest of the rows):"
+        f" {'yes' if len(set(m['digests'])) == 1 else 'NO: ' + ', '.join(sorted(set(m['digests'])))}."
+        f" The partial index `case_timer_due_idx` is {m['partial_index_size']} after the runs.",
+        "",
+        "Messages of the last run, the three longest:",
+        "",
+        "| title | link | cases listed |",
+        "|---|---|---:|",
+        *[f"| {title} | `{url}` | {count} |" for title, url, count in m["message_samples"]],
+        "",
+        "Statements of the best backlog sweep (time seen from Python; every run in the last"
+        " column):",
+        "",
+        "| # | statement | time | all runs |",
+        "|---:|---|---:|---|",
     ]
-    for name in names:
-        v = m["variants"][name]
-        lines.append(
-            f"| {name} | {runs_cell(v['steady'])} | {runs_cell(v['backlog'])} |"
-            f" {cpu_cell(v['cpu'])} | {runs_cell(v['after'])} |"
-        )
+    best = m["best"]
+    for i, (label, elapsed) in enumerate(m["statement_runs"][best]):
+        others = ", ".join(ms(c[i][1]) for c in m["statement_runs"] if len(c) > i)
+        lines.append(f"| {i + 1} | {label} | {ms(elapsed)} | {others} |")
     lines += [
-        f"| floor: the claim UPDATE alone | {runs_cell(m['steady_floor_claim'])} |"
-        f" {runs_cell(m['backlog_floor_claim'])} | {cpu_cell(m['backlog_floor_cpu'])} | |",
-        f"| floor: the claim as a DELETE alone | | {runs_cell(m['backlog_floor_delete'])} | | |",
-        f"| floor: SELECT of the due timers | {runs_cell(m['steady_floor_select'])} |"
-        f" {runs_cell(m['backlog_floor_select'])} | | |",
-        "| target | < 5 ms | < 500 ms | | < 5 ms |",
         "",
-        f"The first call in the process (cold caches) took {ms(committed['steady_first'])}"
-        f" (as committed). A backlog sweep fired {res['fired']:,} timers, recorded"
-        f" {res['breaches']:,} breaches and wrote {res['notified']:,} inbox messages; every run"
-        " of every variant left the same breaches, flags and messages (digest of the rows):"
-        f" {'yes' if len(digests) == 1 else 'NO: ' + ', '.join(sorted(digests))}. The partial"
-        f" index `case_timer_due_idx` (unfired timers only) is {m['partial_index_size']} after"
-        " the runs.",
+        "### EXPLAIN (ANALYZE, BUFFERS) of the probe, steady state",
+        "",
+        "```",
+        *plan_excerpt(m["explain_probe_steady"]),
+        "```",
+        "",
+        "### EXPLAIN (ANALYZE, BUFFERS) of the writes alone (the floor), backlog",
+        "",
+        "```",
+        *plan_excerpt(m["explain_writes"], 80),
+        "```",
+        "",
+        "### EXPLAIN (ANALYZE, BUFFERS) of a backlog sweep",
+        "",
+        "Every statement, replayed in order in one transaction that is then rolled back; under"
+        " EXPLAIN ANALYZE, so slower than above.",
         "",
     ]
-    for name in names:
-        v = m["variants"][name]
-        best = v["best"]
-        lines += [
-            f"Statements of the best backlog sweep, {name} (time seen from Python; every run"
-            " in the last column):",
-            "",
-            "| # | statement | time | all runs |",
-            "|---:|---|---:|---|",
-        ]
-        for i, (label, elapsed) in enumerate(v["statement_runs"][best]):
-            others = ", ".join(ms(c[i][1]) for c in v["statement_runs"] if len(c) > i)
-            lines.append(f"| {i + 1} | {label} | {ms(elapsed)} | {others} |")
-        lines.append("")
-    lines += [
-        "### EXPLAIN (ANALYZE, BUFFERS) of the claim",
-        "",
-        "Steady state (`now` = T):",
-        "",
-        "```",
-        *plan_excerpt(m["explain_claim_steady"]),
-        "```",
-        "",
-        "Backlog (`now` = T + 61 min):",
-        "",
-        "```",
-        *plan_excerpt(m["explain_claim_backlog"]),
-        "```",
-        "",
-    ]
-    for name in names:
-        v = m["variants"][name]
-        lines += [
-            f"### EXPLAIN (ANALYZE, BUFFERS) of a backlog sweep, {name}",
-            "",
-            "Every statement, replayed in order in one transaction that is then rolled back"
-            " (each sees what the ones before it wrote); under EXPLAIN ANALYZE, so slower than"
-            " above.",
-            "",
-        ]
-        for i, (label, plan) in enumerate(v["explain"]):
-            lines += [f"{i + 1}. {label}:", "", "```", *plan_excerpt(plan, 120), "```", ""]
+    for i, (label, plan) in enumerate(m["explain"]):
+        lines += [f"{i + 1}. {label}:", "", "```", *plan_excerpt(plan, 400), "```", ""]
     return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="backlog runs (default 5)")
-    parser.add_argument(
-        "--committed-runs", type=int, default=3, help="backlog runs of the committed sweep"
-    )
     parser.add_argument("--keep", action="store_true", help="keep the database for the others")
     parser.add_argument("--rebuild", action="store_true", help="refill even if a fill exists")
     parser.add_argument("--head", action="store_true", help="run the committed project (HEAD)")
+    parser.add_argument(
+        "--fill-section",
+        action="store_true",
+        help='also rewrite "The data" (which the intake and list sections were measured on)',
+    )
     parser.add_argument("--cases", type=int, default=FILL["cases"])
     parser.add_argument("--open", type=int, default=FILL["open"])
     parser.add_argument("--backlog", type=int, default=FILL["backlog"])
@@ -1345,10 +1222,11 @@ def main() -> None:
     meta = database_prepare(src=src, url=url, sizes=sizes, rebuild=args.rebuild)
     try:
         print("Measuring the sweep", flush=True)
-        m = measure(meta, args.runs, args.committed_runs)
+        m = measure(meta, args.runs)
         header = run_header(src=src, started_load=load, runs=args.runs)
         command = "bench/case_deadlines.py " + " ".join(sys.argv[1:])
-        results_update("fill", fill_section(meta))
+        if args.fill_section:
+            results_update("fill", fill_section(meta))
         results_update("deadlines", section(meta, m, header, args.runs, command.strip()))
         (WORK / "case_deadlines.json").write_text(json.dumps(m, default=str, indent=1))
         print(f"Written to {RESULTS.relative_to(ROOT)}")
