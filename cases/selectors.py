@@ -1,11 +1,16 @@
 """Reads for the case workflow: categories, the duty matrix, the working calendar and the
 cases themselves, always through the scope rule."""
 
-from datetime import datetime, time
+import copy
+import time as clock
+from collections.abc import Callable
+from datetime import date, datetime, time
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 from django.utils import timezone
 
@@ -63,19 +68,74 @@ def duty_department_propose(*, category: ProblemCategory, grid: Grid) -> Departm
 # --- the working calendar and the cases ---------------------------------------------------------
 
 
-def case_settings_get() -> CaseSettings:
+# --- reference data kept per process ------------------------------------------------------------
+#
+# Every intake and transition reads the case settings, the calendar's office overrides and the
+# category; they change a few times a year. Each process keeps what it read for
+# ``CASES_REFERENCE_CACHE_SECONDS``; a save or delete of any of them clears the saving
+# process's copy at once, and other processes see it when their copy expires.
+
+_T = TypeVar("_T")
+_reference: dict[str, tuple[float, object]] = {}
+
+
+def _kept(name: str, load: Callable[[], _T]) -> _T:
+    seconds = settings.CASES_REFERENCE_CACHE_SECONDS
+    if seconds <= 0:
+        return load()
+    now = clock.monotonic()
+    hit = _reference.get(name)
+    if hit is not None and now - hit[0] < seconds:
+        return hit[1]  # type: ignore[return-value]
+    value = load()
+    _reference[name] = (now, value)
+    return value
+
+
+def reference_cache_clear(**_signal) -> None:
+    """Forget this process's copies of the cases' reference data."""
+    _reference.clear()
+
+
+for _model in (CaseSettings, CalendarDay, ProblemCategory, DutyRule):
+    post_save.connect(reference_cache_clear, sender=_model, dispatch_uid=f"cases-ref-{_model}")
+    post_delete.connect(reference_cache_clear, sender=_model, dispatch_uid=f"cases-ref-{_model}")
+
+
+def category_for_intake(*, code: str) -> ProblemCategory | None:
+    """The active category with this code (kept per process)."""
+
+    def load() -> dict[str, ProblemCategory]:
+        return {c.code: c for c in ProblemCategory.objects.filter(active=True)}
+
+    category = _kept("categories", load).get(code)
+    return copy.copy(category) if category is not None else None
+
+
+def _case_settings_load() -> CaseSettings:
     row = CaseSettings.objects.order_by("pk").first()
     return row or CaseSettings.objects.create(work_periods=[["08:30", "12:00"], ["13:30", "17:30"]])
 
 
+def case_settings_get() -> CaseSettings:
+    """The office's deadline settings (one row, made with the defaults when missing; kept per
+    process). A copy: changing it changes nothing until it is saved."""
+    return copy.copy(_kept("case_settings", _case_settings_load))
+
+
+def _overrides_load() -> dict[date, bool]:
+    return dict(CalendarDay.objects.values_list("day", "is_working_day"))
+
+
 def calendar_get(*, case_settings: CaseSettings | None = None) -> WorkingCalendar:
-    """The working calendar: the office's hours and overrides over chinese-calendar."""
+    """The working calendar: the office's hours and overrides over chinese-calendar. A new
+    calendar each time (it collects the years it found no data for)."""
     case_settings = case_settings or case_settings_get()
     periods = tuple(
         (time.fromisoformat(start), time.fromisoformat(end))
         for start, end in (case_settings.work_periods or [["08:30", "12:00"], ["13:30", "17:30"]])
     )
-    overrides = dict(CalendarDay.objects.values_list("day", "is_working_day"))
+    overrides = _kept("calendar_overrides", _overrides_load)
     return WorkingCalendar(tz=ZoneInfo(settings.TIME_ZONE), periods=periods, overrides=overrides)
 
 

@@ -103,7 +103,7 @@ def _validate_intake(*, data: CaseInput, now: datetime) -> ProblemCategory:
     errors: dict[str, list[str]] = {}
     if data.channel not in Channel.values:
         errors["channel"] = [_("Unknown channel %(c)r.") % {"c": data.channel}]
-    category = ProblemCategory.objects.filter(code=data.category, active=True).first()
+    category = selectors.category_for_intake(code=data.category)
     if category is None:
         errors["category"] = [_("Unknown category %(c)r.") % {"c": data.category}]
     if not (data.description or "").strip():
@@ -146,8 +146,8 @@ def case_create(*, data: CaseInput, actor: User, now: datetime | None = None) ->
             )
     hashes = [photo_check(photo) for photo in data.photos]
     reported_at = data.reported_at or now
-    calendar = selectors.calendar_get()
     case_settings = selectors.case_settings_get()
+    calendar = selectors.calendar_get(case_settings=case_settings)
     emergency = category.is_emergency
     response_deadline = None
     if emergency or data.channel in COMPLAINT_CHANNELS:
@@ -366,8 +366,8 @@ def case_transition(
                 photos=[_("An after photo is required.")],
             )
         before = case.status
-        calendar = selectors.calendar_get()
         case_settings = selectors.case_settings_get()
+        calendar = selectors.calendar_get(case_settings=case_settings)
         EFFECTS[Action(action)](
             case=case,
             data=data,

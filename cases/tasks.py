@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from cases import deadlines, services
+from cases import deadlines, idempotency, services
 
 
 @shared_task
@@ -13,3 +13,9 @@ def case_deadlines_sweep() -> dict:
 def callbacks_deliver() -> int:
     """Deliver due status callbacks from the outbox (ordered per case, retried with back-off)."""
     return services.callbacks_deliver()
+
+
+@shared_task
+def idempotency_records_purge() -> int:
+    """Delete Idempotency-Key records past their keeping time (hourly; a rerun finds none)."""
+    return idempotency.idempotency_records_purge()

@@ -149,9 +149,18 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "core.api.throttles.ClientRateThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "1200/minute", "token": "20/minute"},
+    # Counted in the shared cache (CACHES below), so a rate holds whatever the number of
+    # workers. "intake" is the machine clients' case intake (the platform's contracted rate,
+    # at least 200 cases a second); "machine" their other requests.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "60/minute",
+        "user": "1200/minute",
+        "machine": os.environ.get("THROTTLE_MACHINE_RATE", "6000/minute"),
+        "intake": os.environ.get("THROTTLE_INTAKE_RATE", "30000/minute"),
+        "token": "20/minute",
+    },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -183,9 +192,27 @@ SPECTACULAR_SETTINGS = {
 API_TOKEN_TTL = timedelta(hours=int(os.environ.get("API_TOKEN_TTL_HOURS", "8")))
 API_TOKEN_TTL_MACHINE = timedelta(hours=1)
 
+# The cache holds the API's request counts (core.api.throttles): Redis when REDIS_URL is set,
+# so that every worker process counts in the same place; otherwise each process's memory,
+# which suits one process (development, tests) only.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "gridsup",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Categories, case settings and the calendar's office overrides are read once per process and
+# kept this many seconds (cases.selectors); a save clears them in the saving process at once.
+CASES_REFERENCE_CACHE_SECONDS = int(os.environ.get("CASES_REFERENCE_CACHE_SECONDS", "30"))
+
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport, which needs no
 # server, so the worker and beat really run on a fresh machine.
-REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
 else:
@@ -219,6 +246,10 @@ CELERY_BEAT_SCHEDULE = {
     "case-deadlines-sweep": {
         "task": "cases.tasks.case_deadlines_sweep",
         "schedule": 60.0,
+    },
+    "idempotency-records-purge": {
+        "task": "cases.tasks.idempotency_records_purge",
+        "schedule": crontab(minute=23),
     },
     "callbacks-deliver": {
         "task": "cases.tasks.callbacks_deliver",

@@ -19,3 +19,6 @@ WHITENOISE_USE_FINDERS = True
 AXES_ENABLED = os.environ.get("AXES_ENABLED", "true") == "true"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F405
 ALLOWED_HOSTS = ["*"]
+# Each test's rows vanish with its rolled-back transaction, which no save signal sees: read the
+# cases' reference data afresh every time (tests of the cache turn it on themselves).
+CASES_REFERENCE_CACHE_SECONDS = 0
