@@ -180,6 +180,61 @@ def ranking(*, user: User, year: int) -> list[RankRow]:
     return rows
 
 
+def sheet_years() -> list[int]:
+    """The years that have a rule set, newest first (one query): the pages' year switcher."""
+    return list(RuleSet.objects.order_by("-year").values_list("year", flat=True))
+
+
+def year_state(*, year: int) -> RuleSet | None:
+    """The year's rule set without its items (one query): whether it exists and is locked."""
+    return RuleSet.objects.filter(year=year).only("year", "name", "locked_at").first()
+
+
+def sheet_line_get(*, user: User, year: int, grid_code: str, code: str) -> ScoreLine:
+    """One applied rule of a visible sheet with its item, sheet and grid (one query after the
+    scope), or 404."""
+    qs = ScoreLine.objects.filter(
+        item__sheet__year=year, item__sheet__grid__code=grid_code, code=code
+    )
+    if not is_city_office(user=user):
+        qs = qs.filter(grid_selectors.grid_scope_q(user=user, prefix="item__sheet__grid__"))
+    line = qs.select_related(
+        "rule", "item", "item__rule_item", "item__sheet", "item__sheet__grid"
+    ).first()
+    if line is None:
+        raise Http404
+    return line
+
+
+def assessed_grids(*, user: User, year: int) -> QuerySet[Grid]:
+    """The grids the year's assessment scores (level 2 unless the rule set says otherwise) that
+    the user may see, in code order."""
+    state = RuleSet.objects.filter(year=year).values_list("grid_level", flat=True).first()
+    qs = Grid.objects.filter(level=state or 2).order_by("code")
+    if not is_city_office(user=user):
+        qs = qs.filter(grid_selectors.grid_scope_q(user=user))
+    return qs
+
+
+def fact_rules(*, year: int) -> QuerySet[Rule]:
+    """The rules of the year the office enters as facts, in the table's order."""
+    return (
+        Rule.objects.filter(rule_set__year=year, evidence=Rule.FACT)
+        .select_related("item")
+        .order_by("item__order", "order", "code")
+    )
+
+
+def fact_get(*, user: User, pk: int) -> AssessmentFact:
+    qs = AssessmentFact.objects.filter(pk=pk)
+    if not is_city_office(user=user):
+        qs = qs.filter(grid_selectors.grid_scope_q(user=user, prefix="grid__"))
+    fact = qs.select_related("rule", "rule__item", "grid", "entered_by", "withdrawn_by").first()
+    if fact is None:
+        raise Http404
+    return fact
+
+
 # --- facts and records -------------------------------------------------------------------------
 
 

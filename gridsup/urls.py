@@ -5,12 +5,15 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView
 
 from core.api.docs import ApiDocsView
+from gridsup.dashboard import home
 
 urlpatterns = [
+    path("", home, name="home"),
     path("", include("core.urls")),
     path("grids/", include("grids.urls")),
     path("cases/", include("cases.urls")),
     path("", include("inspections.urls")),
+    path("", include("assessment.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
