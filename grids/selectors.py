@@ -374,3 +374,47 @@ def nearest_role_holders_sql(*, grid_id: str, role: str, on: date) -> str:
     g = Grid._meta.db_table
     join = nearest_role_holders_join(grid_id=grid_id, role=role, on=on)
     return f"SELECT holder.user_id FROM {g} holder_root {join} WHERE holder_root.id = {grid_id}"  # noqa: S608
+
+
+def nearest_role_holders_rows(
+    *, rows: str, key: str, grid_id: str, columns: list[str], role: str, on: date
+) -> str:
+    """A SELECT (to use as a derived table, ``FROM (…) n``) giving ``columns`` of every row of
+    ``rows`` once per person holding ``role`` on ``on`` on the nearest grid at or above the
+    row's grid, that person as ``holder_user_id``; a row with no such grid is left out.
+
+    ``rows`` is an SQL relation (a table, a CTE or a parenthesised subquery) whose rows are told
+    apart by the column ``key`` and placed by the grid id in the column ``grid_id``. The few
+    holders of the role and the rows with their grid's position are both materialised and then
+    compared by range: nothing is joined back by key and nothing searches the grid tree, so the
+    work is rows × holders whatever the planner believes about the number of rows (a set-based
+    sweep over tables whose statistics lag behind). Portable to SQLite 3.35+.
+    ``role`` and ``on`` are checked and inlined as literals; names must be identifiers."""
+    if role not in Role.values:
+        raise ValueError(role)
+    for name in (key, grid_id, *columns):
+        if not name.isidentifier():
+            raise ValueError(name)
+    day = f"'{date.fromisoformat(on.isoformat()).isoformat()}'"
+    g, r = Grid._meta.db_table, GridRole._meta.db_table
+    picked = ", ".join(f"p.{c}" for c in columns)
+    return f"""
+        WITH nearest_holders AS MATERIALIZED (
+            SELECT hr.user_id, hg.tree_id, hg.lft, hg.rght
+            FROM {r} hr JOIN {g} hg ON hg.id = hr.grid_id
+            WHERE hr.role = '{role}' AND hr.starts_on <= {day}
+              AND (hr.ends_on IS NULL OR hr.ends_on >= {day})
+        ),
+        nearest_placed AS MATERIALIZED (
+            SELECT {", ".join(f"r.{c}" for c in columns)}, r.{key} AS row_key_,
+                   me.tree_id AS tree_id_, me.lft AS lft_, me.rght AS rght_
+            FROM {rows} r JOIN {g} me ON me.id = r.{grid_id}
+        ),
+        nearest_ranked AS (
+            SELECT {picked}, h.user_id AS holder_user_id,
+                   rank() OVER (PARTITION BY p.row_key_ ORDER BY h.lft DESC) AS nearness_
+            FROM nearest_placed p JOIN nearest_holders h
+              ON h.tree_id = p.tree_id_ AND h.lft <= p.lft_ AND h.rght >= p.rght_
+        )
+        SELECT {", ".join(columns)}, holder_user_id FROM nearest_ranked WHERE nearness_ = 1
+    """  # noqa: S608 - table names from _meta, role and date checked literals, names identifiers

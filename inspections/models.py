@@ -255,7 +255,10 @@ class PatrolAlarm(models.Model):
         OFFICER = "officer", _("Direct responsible officer")
         PRINCIPAL = "principal", _("Grid principal")
 
-    source = models.ForeignKey(PollutionSource, on_delete=models.CASCADE, related_name="alarms")
+    # No index of its own: the unique (source, kind, due_on) index starts with it.
+    source = models.ForeignKey(
+        PollutionSource, on_delete=models.CASCADE, related_name="alarms", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     due_on = models.DateField(_("was due on"))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
@@ -264,7 +267,12 @@ class PatrolAlarm(models.Model):
     escalated_at = models.DateTimeField(null=True, blank=True)
     cleared_at = models.DateTimeField(null=True, blank=True)
     cleared_by = models.ForeignKey(
-        Patrol, on_delete=models.SET_NULL, null=True, blank=True, related_name="cleared_alarms"
+        Patrol,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cleared_alarms",
+        db_index=False,  # partial index below: a new alarm has none
     )
     # The level whose people have been told; the sweep notifies where it differs from ``level``.
     notified_level = models.CharField(max_length=10, blank=True)
@@ -277,9 +285,20 @@ class PatrolAlarm(models.Model):
                 fields=["source", "kind", "due_on"], name="patrol_alarm_once_per_period"
             )
         ]
+        # The sweep writes thousands of alarms at once, so each index costs: the open alarms
+        # by level and age (escalation, notification, clearing), and the patrols that cleared
+        # one. Lookups by source use the unique index.
         indexes = [
-            models.Index(fields=["status", "level", "raised_at"]),
-            models.Index(fields=["source", "status"]),
+            models.Index(
+                fields=["level", "raised_at"],
+                condition=models.Q(status="open"),
+                name="patrol_alarm_open",
+            ),
+            models.Index(
+                fields=["cleared_by"],
+                condition=models.Q(cleared_by__isnull=False),
+                name="patrol_alarm_cleared_by",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -565,41 +565,51 @@ class SweepResult:
 def patrol_alarms_sweep(*, now: datetime | None = None) -> SweepResult:
     """Raise, escalate, clear and notify patrol-frequency alarms, set-based.
 
-    One INSERT … SELECT per kind raises an alarm for every active source past its due date;
-    the unique (source, kind, due date) constraint with ON CONFLICT DO NOTHING makes a second
-    run, a retry or a concurrent worker raise nothing more. Alarms open longer than the
-    policy's ``escalate_after_days`` move to the grid principal. Alarms whose source is closed
-    or no longer overdue clear. The people to tell (the nearest direct responsible officer, then
-    the nearest principal) get one inbox entry each, also guarded by a unique key.
+    One INSERT … SELECT raises an alarm for every active source past its due date (on site,
+    and online for monitored sources); the unique (source, kind, due date) constraint with ON
+    CONFLICT DO NOTHING makes a second run, a retry or a concurrent worker raise nothing more.
+    Alarms whose source is closed or no longer overdue clear. Alarms open longer than the
+    policy's ``escalate_after_days`` move to the grid principal. The people to tell (the nearest
+    direct responsible officer of a new alarm, the nearest principal of an escalated one) get one
+    inbox entry each, also guarded by a unique key, in the same transaction, so they appear when
+    it commits. A constant number of statements, whatever the number of sources; no row comes
+    into Python.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
     policy = policy_get()
     ops = connection.ops
-    now_db = ops.adapt_datetimefield_value(now)
-    today_db = ops.adapt_datefield_value(today)
+    params = {
+        "now": ops.adapt_datetimefield_value(now),
+        "today": ops.adapt_datefield_value(today),
+        "on_site": PatrolAlarm.Kind.ON_SITE.value,
+        "online": PatrolAlarm.Kind.ONLINE.value,
+        "officer": PatrolAlarm.Level.OFFICER.value,
+    }
     alarm_t = PatrolAlarm._meta.db_table
     source_t = PollutionSource._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Short set-based statements: JIT compilation would cost more than it saves.
             cursor.execute("SET LOCAL jit = off")
-        raised = 0
-        for kind, column, extra in (
-            (PatrolAlarm.Kind.ON_SITE, "next_patrol_due", ""),
-            (PatrolAlarm.Kind.ONLINE, "next_online_check_due", "AND s.online_monitoring"),
-        ):
-            cursor.execute(
-                f"""
-                INSERT INTO {alarm_t} (source_id, kind, due_on, status, level, raised_at, notified_level)
-                SELECT s.id, %s, s.{column}, 'open', 'officer', %s, ''
-                FROM {source_t} s
-                WHERE s.status = 'active' AND s.{column} < %s {extra}
-                ON CONFLICT (source_id, kind, due_on) DO NOTHING
-                """,  # noqa: S608 - identifiers from _meta; values are parameters
-                [kind, now_db, today_db],
-            )
-            raised += max(cursor.rowcount, 0)
+        # The officers of these alarms are told below, in this transaction: hence
+        # notified_level is set at once rather than by an UPDATE of every new row afterwards.
+        cursor.execute(
+            f"""
+            INSERT INTO {alarm_t} (source_id, kind, due_on, status, level, raised_at, notified_level)
+            SELECT s.id, %(on_site)s, s.next_patrol_due, 'open', %(officer)s, %(now)s, %(officer)s
+            FROM {source_t} s
+            WHERE s.status = 'active' AND s.next_patrol_due < %(today)s
+            UNION ALL
+            SELECT s.id, %(online)s, s.next_online_check_due, 'open', %(officer)s, %(now)s,
+                   %(officer)s
+            FROM {source_t} s
+            WHERE s.status = 'active' AND s.online_monitoring AND s.next_online_check_due < %(today)s
+            ON CONFLICT (source_id, kind, due_on) DO NOTHING
+            """,  # noqa: S608 - identifiers from _meta; values are parameters
+            params,
+        )
+        raised = max(cursor.rowcount, 0)
 
         cleared = (
             PatrolAlarm.objects.filter(status=PatrolAlarm.Status.OPEN)
@@ -615,7 +625,11 @@ def patrol_alarms_sweep(*, now: datetime | None = None) -> SweepResult:
             status=PatrolAlarm.Status.OPEN,
             level=PatrolAlarm.Level.OFFICER,
             raised_at__lte=now - timedelta(days=policy.escalate_after_days),
-        ).update(level=PatrolAlarm.Level.PRINCIPAL, escalated_at=now)
+        ).update(
+            level=PatrolAlarm.Level.PRINCIPAL,
+            escalated_at=now,
+            notified_level=PatrolAlarm.Level.PRINCIPAL,
+        )
 
         notified = _alarm_notifications(cursor=cursor, now=now, today=today)
     if notified:
@@ -624,28 +638,54 @@ def patrol_alarms_sweep(*, now: datetime | None = None) -> SweepResult:
 
 
 def _alarm_notifications(*, cursor, now: datetime, today: date) -> int:
-    """One inbox entry per person to tell and alarm level, for open alarms not yet told."""
+    """One inbox entry per person to tell and alarm level: for the alarms this sweep raised or
+    escalated (stamped with ``now``), and for any open alarm whose ``notified_level`` still
+    differs from its level (written by older code; normally none).
+
+    The nearest holders come from ``grids.selectors.nearest_role_holders_rows``: alarms × the
+    few holders of the role, whatever the planner's statistics of the alarm table say (they lag
+    behind a sweep that writes thousands of rows). The statement starts with INSERT (its WITH
+    sits in the derived table) so that SQLite's driver still reports the rows inserted."""
     note_t = Notification._meta.db_table
     alarm_t = PatrolAlarm._meta.db_table
     source_t = PollutionSource._meta.db_table
     total = 0
-    for level, role, prefix in (
-        (PatrolAlarm.Level.OFFICER, Role.DIRECT_RESPONSIBLE, _("Patrol overdue: ")),
-        (PatrolAlarm.Level.PRINCIPAL, Role.PRINCIPAL, _("Patrol still overdue (escalated): ")),
+    for level, role, stamp, prefix in (
+        (PatrolAlarm.Level.OFFICER, Role.DIRECT_RESPONSIBLE, "raised_at", _("Patrol overdue: ")),
+        (
+            PatrolAlarm.Level.PRINCIPAL,
+            Role.PRINCIPAL,
+            "escalated_at",
+            _("Patrol still overdue (escalated): "),
+        ),
     ):
-        holders = grid_selectors.nearest_role_holders_join(grid_id="s.grid_id", role=role, on=today)
+        told = grid_selectors.nearest_role_holders_rows(
+            rows=f"""(
+                SELECT a.id, a.level, s.id AS source_id, s.name, s.grid_id
+                FROM {alarm_t} a JOIN {source_t} s ON s.id = a.source_id
+                WHERE a.status = 'open' AND a.level = %(level)s
+                  AND (a.{stamp} = %(now)s OR a.notified_level <> a.level))""",  # noqa: S608
+            key="id",
+            grid_id="grid_id",
+            columns=["id", "level", "source_id", "name"],
+            role=role,
+            on=today,
+        )
         cursor.execute(
             f"""
             INSERT INTO {note_t} (user_id, kind, title, body, url, dedupe_key, created_at)
-            SELECT DISTINCT holder.user_id, 'patrol_alarm', %s || s.name, '',
-                   '/sources/' || s.id || '/', 'patrol_alarm:' || a.id || ':' || a.level, %s
-            FROM {alarm_t} a
-            JOIN {source_t} s ON s.id = a.source_id
-            {holders}
-            WHERE a.status = 'open' AND a.level = %s AND a.notified_level <> a.level
+            SELECT n.holder_user_id, 'patrol_alarm', %(prefix)s || n.name, '',
+                   '/sources/' || n.source_id || '/', 'patrol_alarm:' || n.id || ':' || n.level,
+                   %(now)s
+            FROM ({told}) n
+            WHERE true
             ON CONFLICT (user_id, dedupe_key) DO NOTHING
             """,  # noqa: S608 - identifiers from _meta; values are parameters
-            [str(prefix), connection.ops.adapt_datetimefield_value(now), level],
+            {
+                "level": level.value,
+                "prefix": str(prefix),
+                "now": connection.ops.adapt_datetimefield_value(now),
+            },
         )
         total += max(cursor.rowcount, 0)
     PatrolAlarm.objects.filter(status=PatrolAlarm.Status.OPEN).exclude(
