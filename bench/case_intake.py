@@ -6,8 +6,9 @@
 Uses the bench database and fill of ``bench/case_deadlines.py`` (1,000,000 cases; made if
 missing, reused if a run with ``--keep`` left it). Starts gunicorn on 127.0.0.1 (a free port)
 with the production settings (``gridsup.settings.production``: DEBUG off, a SECRET_KEY,
-ALLOWED_HOSTS=127.0.0.1, SECURE_SSL_REDIRECT=false, DATABASE_URL = the bench database) and two
-sync workers, gets a bearer token for the ``platform`` demo user from
+ALLOWED_HOSTS=127.0.0.1, SECURE_SSL_REDIRECT=false, DATABASE_URL = the bench database,
+REDIS_URL = a redis-server of its own, as the throttle's shared cache) and ``--workers`` sync
+workers, gets a bearer token for the ``platform`` demo user from
 ``POST /api/v1/auth/token/``, and posts cases to ``POST /api/v1/cases/`` from a bounded load
 generator in this process: ``--threads`` threads over loopback with ``http.client``, a fixed
 number of requests (``--requests`` per run, after ``--warmup`` unmeasured ones), each with its
@@ -18,15 +19,15 @@ it), or the grid's code instead. The CPU the gunicorn workers and the PostgreSQL
 used during each run is read from /proc, per request.
 
 Configurations, each in its own gunicorn, best of ``--runs``: the application as configured
-with a GPS point, and with the grid code; with ``--lift-throttle`` also both through
-``throttle_lifted_app()`` below, which sets DRF's ``user`` rate to None (benchmark only).
-DRF's user throttle as configured is checked in this process (how many requests of one user
-pass within a minute).
+with a GPS point, and with the grid code; and the floor, ``floor_app()`` below: an empty DRF
+view behind the same middleware, token authentication and intake throttle, parsing the same
+body. The intake throttle as configured is checked in this process against Redis (how many
+intake requests of the platform one window lets through).
 
-The floor, from one connection in this process: a bare single-row ``INSERT`` into
+The bare-SQL floor, from one connection in this process: a single-row ``INSERT`` into
 ``cases_case`` per transaction, and the rows one intake writes (the idempotency claim, the
-case, its event, its four timers, the idempotency answer) as bare SQL in the same three
-transactions. Every query of one intake is listed (Django's test client in this process with
+case, its event, its four timers, the idempotency answer) as bare SQL in its one
+transaction. Every query of one intake is listed (Django's test client in this process with
 ``CaptureQueriesContext``). The cases the benchmark posts are deleted at the end, so the fill
 is as it was. Results: the "Intake" section of bench/results/cases.md. The database is dropped
 at the end unless ``--keep``.
@@ -84,9 +85,9 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def server_pids(server: Gunicorn) -> dict[str, list[int]]:
-    """gunicorn's workers, and the PostgreSQL backends of the bench database (but this
-    process's own), so that their CPU can be counted."""
+def server_pids(server: Gunicorn, redis: Redis | None = None) -> dict[str, list[int]]:
+    """gunicorn's workers, the PostgreSQL backends of the bench database (but this
+    process's own) and redis-server, so that their CPU can be counted."""
     from django.db import connection
 
     master = server.process.pid
@@ -102,7 +103,12 @@ def server_pids(server: Gunicorn) -> dict[str, list[int]]:
             " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
         )
         backends = [row[0] for row in cur.fetchall()]
-    return {"workers": workers, "backends": backends}
+    return {
+        "workers": workers,
+        "backends": backends,
+        "redis": [redis.process.pid] if redis else [],
+        "generator": [os.getpid()],
+    }
 
 
 def cpu_snapshot(pids: dict[str, list[int]]) -> dict[str, dict[int, float]]:
@@ -121,10 +127,58 @@ def cpu_used(before: dict, after: dict) -> dict[str, float]:
     }
 
 
+class Redis:
+    """A redis-server of the benchmark's own on a free port (no persistence), for the cache
+    the throttle counts in, as in production (REDIS_URL)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
 class Gunicorn:
     """gunicorn on 127.0.0.1 with the production settings on the bench database."""
 
-    def __init__(self, *, src: Path, url: str, app: str = "gridsup.wsgi", workers: int = 2):
+    def __init__(
+        self,
+        *,
+        src: Path,
+        url: str,
+        app: str = "gridsup.wsgi",
+        workers: int = 2,
+        redis_url: str = "",
+    ):
         self.port = free_port()
         self.log = shared.WORK / f"gunicorn-{self.port}.log"
         env = shared.child_env(
@@ -137,6 +191,8 @@ class Gunicorn:
             # PostgreSQL backends can be counted; one reconnect a minute changes nothing else
             DB_CONN_MAX_AGE="3600",
         )
+        if redis_url:  # the throttle's shared cache, as in production
+            env["REDIS_URL"] = redis_url
         env.pop("DEBUG", None)
         env["PYTHONPATH"] = os.pathsep.join([str(src), str(Path(__file__).resolve().parent)])
         gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -213,17 +269,39 @@ class Gunicorn:
                 self.process.wait()
 
 
-def throttle_lifted_app():
-    """The project's WSGI application with DRF's per-user rate set to None (no limit), for
-    measuring the intake's own capacity. Benchmark only: ``gunicorn 'case_intake:throttle_lifted_app()'``."""
+class _FloorUrls:
+    """The project's URLs plus ``POST /api/v1/bench/empty/``: a DRF view that does nothing
+    but what every intake's view does before its own work (middleware, bearer-token
+    authentication, permission, the intake's throttle scope, parsing the JSON body) and answers
+    201 with a small body. Its rate is the floor the intake's rate is to be read against."""
+
+    @staticmethod
+    def patterns() -> list:
+        from django.urls import include, path
+        from rest_framework.response import Response
+        from rest_framework.views import APIView
+
+        class EmptyIntakeApi(APIView):
+            machine_throttle_scopes = {"POST": "intake"}
+
+            def post(self, request):
+                return Response({"id": 0, "fields": len(request.data)}, status=201)
+
+        return [
+            path("api/v1/bench/empty/", EmptyIntakeApi.as_view()),
+            path("", include("gridsup.urls")),
+        ]
+
+
+def floor_app():
+    """The project's WSGI application with ``_FloorUrls`` as its URLconf (benchmark only:
+    ``gunicorn 'case_intake:floor_app()'``)."""
     import django
     from django.conf import settings
 
     django.setup()
-    from rest_framework.throttling import SimpleRateThrottle
-
-    rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], user=None)
-    SimpleRateThrottle.THROTTLE_RATES = rates
+    _FloorUrls.urlpatterns = _FloorUrls.patterns()
+    settings.ROOT_URLCONF = _FloorUrls
     from django.core.wsgi import get_wsgi_application
 
     return get_wsgi_application()
@@ -285,6 +363,7 @@ def load_run(
     threads: int,
     points: list[dict],
     with_grid: bool,
+    path: str = "/api/v1/cases/",
 ) -> dict:
     """Post ``requests`` cases from ``threads`` threads; returns rate, latencies, statuses."""
     lock = threading.Lock()
@@ -303,7 +382,7 @@ def load_run(
             started = time.perf_counter()
             try:
                 status, data, _h = server.request(
-                    "POST", "/api/v1/cases/", body_for(n, run, points, with_grid), headers
+                    "POST", path, body_for(n, run, points, with_grid), headers
                 )
             except OSError as exc:
                 status, data = 0, str(exc).encode()
@@ -346,7 +425,7 @@ def load_run(
 
 def floor_inserts(n: int) -> dict:
     """From one connection: a bare single-row INSERT per transaction, and the rows of one
-    intake in its three transactions, as bare SQL."""
+    intake in its one transaction, as bare SQL."""
     from django.db import connection
     from django.utils import timezone
 
@@ -392,6 +471,7 @@ def floor_inserts(n: int) -> dict:
                 ],
             )
         out["bare_insert"] = n / (time.perf_counter() - started)
+        raw.autocommit = False
         started = time.perf_counter()
         for i in range(n):
             key = f"{MARK}-FB-{i}"
@@ -401,7 +481,6 @@ def floor_inserts(n: int) -> dict:
                 [platform, key, "0" * 64, now],
             )
             record = cur.fetchone()[0]
-            raw.autocommit = False
             cur.execute(
                 case_sql,
                 [f"FLOOR-{day}-B{i:06d}", category, platform, key, grid, now, now, now, now],
@@ -419,13 +498,13 @@ def floor_inserts(n: int) -> dict:
                 " (%s, 'response', 'principal', %s, %s), (%s, 'response', 'leader', %s, %s)",
                 [case_id, now, now] * 4,
             )
-            raw.commit()
-            raw.autocommit = True
             cur.execute(
                 "UPDATE cases_idempotencyrecord SET status_code = 201, response = %s WHERE id = %s",
                 [json.dumps({"id": case_id}), record],
             )
+            raw.commit()
         out["bare_intake_rows"] = n / (time.perf_counter() - started)
+    raw.autocommit = True
     return out
 
 
@@ -458,32 +537,45 @@ def intake_queries(points: list[dict]) -> list[tuple[str, float]]:
     return [(q["sql"], float(q["time"])) for q in ctx.captured_queries]
 
 
-def throttle_check() -> dict:
-    """DRF's user throttle as configured, in this process: how many requests one user gets
-    in a minute before a 429 (each gunicorn worker counts in its own LocMemCache)."""
+def throttle_check(redis_url: str) -> dict:
+    """The intake throttle as configured, in this process, counting in Redis as the workers do:
+    how many intake requests of the ``platform`` machine client one window lets through before
+    refusing (the clock held still, so the window cannot turn during the count)."""
     from django.conf import settings
     from django.core.cache import cache
     from django.test import RequestFactory
+    from django.test.utils import override_settings
     from rest_framework.request import Request
-    from rest_framework.throttling import UserRateThrottle
 
+    from core.api import throttles
     from core.models import User
 
-    user = User.objects.get(username="platform")
+    class View:
+        machine_throttle_scopes = {"POST": "intake"}
+
     request = Request(RequestFactory().post("/api/v1/cases/"))
-    request.user = user
-    cache.clear()
-    allowed = 0
-    for _ in range(100_000):
-        if not UserRateThrottle().allow_request(request, None):
-            break
-        allowed += 1
-    cache.clear()
-    return {
-        "rate": settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["user"],
-        "allowed": allowed,
-        "cache": settings.CACHES["default"]["BACKEND"],
+    request.user = User.objects.get(username="platform")
+    rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["intake"]
+    clock = throttles.time
+    frozen = time.time()
+    caches = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
     }
+    allowed = 0
+    with override_settings(CACHES=caches):
+        throttles.time = type("Frozen", (), {"time": staticmethod(lambda: frozen)})
+        try:
+            cache.clear()
+            throttle = throttles.ClientRateThrottle()
+            for _ in range(1_000_000):
+                if not throttle.allow_request(request, View()):
+                    break
+                allowed += 1
+            wait = throttle.wait()
+            cache.clear()
+        finally:
+            throttles.time = clock
+    return {"rate": rate, "allowed": allowed, "wait": wait, "cache": caches["default"]["BACKEND"]}
 
 
 def cleanup() -> int:
@@ -523,8 +615,11 @@ def cpu_cell(run: dict) -> str:
     cpu = run.get("cpu_per_request_ms")
     if not cpu:
         return ""
-    total = cpu["workers"] + cpu["backends"]
-    return f"{cpu['workers']:.1f} + {cpu['backends']:.1f} = {total:.1f} ms"
+    total = cpu["workers"] + cpu["backends"] + cpu.get("redis", 0.0)
+    return (
+        f"{cpu['workers']:.1f} + {cpu['backends']:.1f} + {cpu.get('redis', 0.0):.2f}"
+        f" = **{total:.1f} ms** (generator {cpu.get('generator', 0.0):.1f} ms)"
+    )
 
 
 def summarise(label: str, runs: list[dict]) -> dict:
@@ -538,17 +633,23 @@ def section(results: dict, header: list[str], command: str, args) -> list[str]:
         *header,
         f"- Command: `{command}`",
         "",
-        f"gunicorn {results['gunicorn_version']} (`-w 2`, sync workers) on 127.0.0.1 with"
-        " `gridsup.settings.production` on the bench database (`DB_CONN_MAX_AGE=3600`, so that"
-        " the CPU of the workers' PostgreSQL backends can be read from /proc for a whole run;"
-        " the default of 60 s would only add a reconnect a minute); the load generator runs on the"
-        f" same two cores ({args.threads} threads, a new loopback connection per request, as"
-        f" gunicorn's sync workers close it), {args.requests:,} measured requests per run after"
-        f" {args.warmup} unmeasured ones; best of {args.runs} runs by cases created per second."
-        " Latency is per request as the client sees it. The target: 200 cases/s or more.",
+        f"gunicorn {results['gunicorn_version']} (`-w {args.workers}`, sync workers) on"
+        " 127.0.0.1 with `gridsup.settings.production` on the bench database"
+        " (`DB_CONN_MAX_AGE=3600`, so that the CPU of the workers' PostgreSQL backends can be read"
+        " from /proc for a whole run; the default of 60 s would only add a reconnect a minute) and"
+        " `REDIS_URL` pointing at a redis-server of the benchmark's own (the throttle's shared"
+        " cache); the load generator runs on the same two cores"
+        f" ({args.threads} threads, a new loopback connection per request, as gunicorn's sync"
+        f" workers close it), {args.requests:,} measured requests per run after {args.warmup}"
+        f" unmeasured ones; best of {args.runs} runs by cases created per second. Latency is per"
+        " request as the client sees it. CPU per request from /proc over the measured requests:"
+        " gunicorn workers + their PostgreSQL backends + redis-server, and apart the load"
+        " generator (this process). The floor row is `floor_app()`: an empty DRF view behind the"
+        " same middleware, bearer-token authentication (its query), permission and intake"
+        " throttle, parsing the same JSON body. The target: 200 cases/s or more.",
         "",
-        "| configuration | cases created /s (best) | all runs (created/s) | answered (best run) |"
-        " p50 | p90 | p99 | max | CPU per request: gunicorn workers + PostgreSQL backends |",
+        "| configuration | created /s (best) | all runs (created/s) | answered (best run) |"
+        " p50 | p90 | p99 | max | CPU per request: workers + PostgreSQL + Redis |",
         "|---|---:|---|---|---:|---:|---:|---:|---|",
     ]
     for conf in results["configurations"]:
@@ -563,21 +664,20 @@ def section(results: dict, header: list[str], command: str, args) -> list[str]:
         )
     lines += [
         "",
-        f"Floor, one connection in this process, {results['floor_n']:,} rows each:"
-        f" a bare single-row `INSERT INTO cases_case` per transaction:"
+        f"Bare-SQL floor, one connection in this process, {results['floor_n']:,} rows each:"
+        f" a single-row `INSERT INTO cases_case` per transaction:"
         f" **{floor['bare_insert']:.0f} rows/s**; the rows of one intake (idempotency claim;"
-        " case, event and four timers; idempotency answer) as bare SQL in the same three"
-        f" transactions: **{floor['bare_intake_rows']:.0f} intakes/s**.",
+        " case, event and four timers; idempotency answer) as bare SQL in its one transaction:"
+        f" **{floor['bare_intake_rows']:.0f} intakes/s**.",
         "",
     ]
     throttle = results["throttle"]
     lines += [
-        f"DRF's user throttle as configured (`{throttle['rate']}`, cache"
-        f" `{throttle['cache'].rsplit('.', 1)[-1]}`): one process let {throttle['allowed']:,}"
-        " requests of one user through within the minute, then answered 429. Each gunicorn"
-        " worker keeps its own count in its local memory cache, so the `platform` client gets"
-        " at most 2 × 1,200 requests a minute (40/s) from two workers, whatever the server"
-        " could do.",
+        f"The intake throttle as configured (`intake`: `{throttle['rate']}` for machine clients,"
+        f" counted in `{throttle['cache'].rsplit('.', 1)[-1]}`): one window let"
+        f" {throttle['allowed']:,} intake requests of the `platform` client through, then"
+        f" refused with a wait of {throttle['wait']:.0f} s. All workers count in the same"
+        " Redis key, so the rate does not depend on the number of workers.",
         "",
     ]
     errors = [e for conf in results["configurations"] for r in conf["runs"] for e in r["errors"]]
@@ -606,15 +706,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600, help="measured requests per run")
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--floor", type=int, default=2000, help="rows for the floor")
     parser.add_argument("--keep", action="store_true", help="keep the database")
-    parser.add_argument(
-        "--lift-throttle",
-        action="store_true",
-        help="also run with DRF's user throttle lifted (throttle_lifted_app)",
-    )
     parser.add_argument("--head", action="store_true", help="run the committed project (HEAD)")
+    parser.add_argument("--dry", action="store_true", help="print, do not write the results")
     args = parser.parse_args()
 
     load = os.getloadavg()[0]
@@ -625,48 +722,35 @@ def main() -> None:
     import gunicorn
 
     results: dict = {"configurations": [], "gunicorn_version": gunicorn.__version__}
+    redis = Redis()
     try:
         cleanup()
         points = intake_points()
         print(f"{len(points)} intake points", flush=True)
         configurations = [
-            ("as configured, GPS point", "gridsup.wsgi", False, args.runs),
-            ("as configured, grid code given", "gridsup.wsgi", True, args.runs),
+            ("as configured, GPS point", "gridsup.wsgi", False, "/api/v1/cases/"),
+            ("as configured, grid code given", "gridsup.wsgi", True, "/api/v1/cases/"),
+            ("floor: empty DRF view", "case_intake:floor_app()", False, "/api/v1/bench/empty/"),
         ]
-        if args.lift_throttle:
-            lifted = "case_intake:throttle_lifted_app()"
-            configurations += [
-                ("user throttle lifted, GPS point", lifted, False, args.runs),
-                ("user throttle lifted, grid code given", lifted, True, args.runs),
-            ]
-        for label, app, with_grid, runs in configurations:
-            server = Gunicorn(src=src, url=url, app=app)
+        for label, app, with_grid, path in configurations:
+            server = Gunicorn(src=src, url=url, app=app, workers=args.workers, redis_url=redis.url)
             try:
                 token = server.token("platform")
                 measured = []
-                for n in range(runs):
+                for n in range(args.runs):
                     tag = f"{len(results['configurations'])}{n}"
-                    load_run(
-                        server,
-                        token=token,
-                        run=f"W{tag}",
-                        requests=args.warmup,
-                        threads=args.threads,
-                        points=points,
-                        with_grid=with_grid,
-                    )
-                    pids = server_pids(server)
+                    common = {
+                        "token": token,
+                        "threads": args.threads,
+                        "points": points,
+                        "with_grid": with_grid,
+                        "path": path,
+                    }
+                    load_run(server, run=f"W{tag}", requests=args.warmup, **common)
+                    pids = server_pids(server, redis)
                     before = cpu_snapshot(pids)
                     measured.append(
-                        load_run(
-                            server,
-                            token=token,
-                            run=f"R{tag}",
-                            requests=args.requests,
-                            threads=args.threads,
-                            points=points,
-                            with_grid=with_grid,
-                        )
+                        load_run(server, run=f"R{tag}", requests=args.requests, **common)
                     )
                     after = cpu_snapshot(pids)
                     r = measured[-1]
@@ -674,22 +758,22 @@ def main() -> None:
                     r["cpu_per_request_ms"] = {
                         k: 1000 * v / args.requests for k, v in r["cpu"].items()
                     }
+                    r["load"] = os.getloadavg()[0]
                     print(
                         f"  {label}, run {n + 1}: {r['created_per_s']:.0f} created/s,"
                         f" {r['answered_per_s']:.0f} answered/s, p50 {shared.ms(r['p50'])},"
-                        f" p99 {shared.ms(r['p99'])}, {r['statuses']}",
+                        f" p99 {shared.ms(r['p99'])}, {r['statuses']}, CPU {cpu_cell(r)},"
+                        f" load {r['load']:.2f}",
                         flush=True,
                     )
                     if r["errors"]:
                         print("   ", r["errors"][:2], flush=True)
-                    # a pause, so that the throttle's one-minute window starts afresh
-                    if r["statuses"].get(429) and n + 1 < runs:
-                        time.sleep(61)
             finally:
                 server.stop()
             results["configurations"].append(summarise(label, measured))
         results["queries"] = intake_queries(points)
-        results["throttle"] = throttle_check()
+        results["throttle"] = throttle_check(redis.url)
+        print(f"  throttle: {results['throttle']}", flush=True)
         results["floor_n"] = args.floor
         results["floor"] = floor_inserts(args.floor)
         print(f"  floor: {results['floor']}", flush=True)
@@ -697,10 +781,15 @@ def main() -> None:
         print(f"  deleted the {deleted:,} posted cases", flush=True)
         header = shared.run_header(src=src, started_load=load, runs=args.runs)
         command = "bench/case_intake.py " + " ".join(sys.argv[1:])
-        shared.results_update("intake", section(results, header, command.strip(), args))
+        lines = section(results, header, command.strip(), args)
         (shared.WORK / "case_intake.json").write_text(json.dumps(results, default=str, indent=1))
-        print(f"Written to {shared.RESULTS.relative_to(shared.ROOT)}")
+        if args.dry:
+            print("\n".join(lines))
+        else:
+            shared.results_update("intake", lines)
+            print(f"Written to {shared.RESULTS.relative_to(shared.ROOT)}")
     finally:
+        redis.stop()
         if not args.keep:
             shared.database_drop(url)
 
