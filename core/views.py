@@ -20,11 +20,6 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-@login_required
-def home(request):
-    return redirect("grid-index")
-
-
 # --- the inbox ------------------------------------------------------------------------------
 
 

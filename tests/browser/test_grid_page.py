@@ -40,7 +40,14 @@ def test_grid_page_shows_people_and_map_without_console_errors(
     # when the principal logs in through the form
     login(page, live_server.url, "principal")
 
-    # then the home page leads to the county's page, with its people and its map
+    # then the home page is the county's dashboard, with a row per township
+    assert page.url == live_server.url + reverse("home")
+    assert page.locator("#areas a", has_text="兰山街道").is_visible()
+    assert browser_page.errors == []
+
+    # and the menu's grids lead to the county's page, with its people and its map
+    page.click(f".site-nav a[href='{reverse('grid-index')}']")
+    page.wait_for_load_state("networkidle")
     assert page.url.endswith(reverse("grid-detail", kwargs={"code": small_city.lanshan.code}))
     assert page.locator("h1").inner_text() == "兰山区"
     people = page.locator("#people")
@@ -70,6 +77,7 @@ def test_language_switch_and_logout(live_server, browser_page, small_city):
     )
     page = browser_page.page
     login(page, live_server.url, "inspector")
+    page.goto(live_server.url + reverse("grid-index"))
     assert page.locator("#people-title").inner_text() == "责任人"
 
     page.click("form.lang-switch button[value=en]")
