@@ -6,10 +6,8 @@ from drf_spectacular.views import SpectacularAPIView
 
 from core.api.docs import ApiDocsView
 from gridsup.dashboard import home
-from gridsup.dashboard import home
 
 urlpatterns = [
-    path("", home, name="home"),
     path("", home, name="home"),
     path("", include("core.urls")),
     path("grids/", include("grids.urls")),
