@@ -5,7 +5,9 @@
         .venv/bin/python bench/patrol_sweep.py [--sources 100000 --patrols 2000000]
 
 The database named in DATABASE_URL (its name must contain "bench") is dropped, created and
-migrated; the Linyi grid tree with its responsible people is loaded once
+migrated (with ``--reuse``, a database a ``--keep`` run left is migrated and reused, its
+sources and patrols too when they are of the size asked; ``--fill-only`` stops after the fill);
+the Linyi grid tree with its responsible people is loaded once
 (``grids.demo.demo_city_seed``, the grid part of ``manage.py seed_demo``); then for each size
 (``--scales``, default 10,000 / 50,000 sources, then the full size; patrols in
 proportion) the sources and patrols are written with set-based SQL, ``source_schedule_refresh()``
@@ -14,16 +16,16 @@ runs, the tables are vacuumed and analysed, and a fresh Python process measures:
 * the bare SQL query that finds the overdue sources (on site and online), best of 3, with
   EXPLAIN (ANALYZE, BUFFERS);
 * the sweep on an empty alarm table, best of 3 (alarms and patrol-alarm notifications are
-  deleted between runs), then a second sweep straight after (must raise 0), then one sweep
-  past the escalation delay;
+  deleted between runs), then the next run an hour later (must raise and tell nothing), one
+  sweep in an outer transaction to time the deferred foreign-key checks and the commit apart,
+  then one sweep past the escalation delay;
 * the Python memory of the sweep: tracemalloc peak, and the growth of ru_maxrss;
 * each statement the sweep sends (captured with ``connection.execute_wrapper``) with its time,
   and, at the full size, its EXPLAIN (ANALYZE, BUFFERS) plan.
 
-Sweep variants (``--variants``): ``committed`` is ``inspections.services.patrol_alarms_sweep``
-as it is; ``proposed`` is ``proposed_sweep`` below, the change this benchmark recommends,
-implemented here only so that its effect is measured. Each runs in two states of the alarm
-table's planner statistics (``STATS``): "history" (analysed when every alarm was cleared, as in
+The sweep measured is ``inspections.services.patrol_alarms_sweep`` as it is (``--variants
+committed``, the only variant). It runs in two states of the alarm table's planner statistics
+(``STATS``): "history" (analysed when every alarm was cleared, as in
 a table used for months) and "recent" (analysed after a sweep like the measured one). Every
 statement runs under ``statement_timeout`` (``--timeout``), so a pathological plan ends the
 run instead of hanging it.
@@ -98,6 +100,44 @@ def db_recreate() -> None:
     name = _db_params()["dbname"]
     _maintenance(f'DROP DATABASE IF EXISTS "{name}"')
     _maintenance(f'CREATE DATABASE "{name}"')
+
+
+def db_exists() -> bool:
+    import psycopg2
+
+    p = _db_params()
+    conn = psycopg2.connect(
+        dbname="postgres", user=p["user"], password=p["password"], host=p["host"], port=p["port"]
+    )
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [p["dbname"]])
+            return cur.fetchone() is not None
+    finally:
+        conn.close()
+
+
+def meta_get(key: str):
+    """A value the benchmark stored in its own database (``bench_meta``), or None."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value text)")
+        cur.execute("SELECT value FROM bench_meta WHERE key = %s", [key])
+        row = cur.fetchone()
+    return None if row is None else json.loads(row[0])
+
+
+def meta_set(key: str, value) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value text)")
+        cur.execute(
+            "INSERT INTO bench_meta (key, value) VALUES (%s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            [key, json.dumps(value, default=str)],
+        )
 
 
 def db_drop() -> None:
@@ -394,181 +434,6 @@ def sources_and_patrols_fill(*, sources: int, patrols: int, now: datetime) -> di
     }
 
 
-# --- the proposed sweep (benchmark only) --------------------------------------------------------
-
-
-def role_holders_sql(*, role: str, on) -> str:
-    """``user_id, tree_id, lft, rght``: everyone holding ``role`` on ``on``, with the position of
-    the grid they hold it on. A few hundred rows at most in a whole city. Benchmark copy of a
-    selector proposed for grids.selectors (which keeps the nested-set columns to itself)."""
-    from datetime import date
-
-    from grids.models import Grid, GridRole, Role
-
-    if role not in Role.values:
-        raise ValueError(role)
-    day = f"'{date.fromisoformat(on.isoformat()).isoformat()}'"
-    g, r = Grid._meta.db_table, GridRole._meta.db_table
-    return (
-        f"SELECT hr.user_id, hg.tree_id, hg.lft, hg.rght FROM {r} hr JOIN {g} hg ON hg.id = hr.grid_id "
-        f"WHERE hr.role = '{role}' AND hr.starts_on <= {day} AND (hr.ends_on IS NULL OR hr.ends_on >= {day})"
-    )  # noqa: S608 - table names from _meta, role and date checked literals
-
-
-def proposed_sweep(*, now: datetime | None = None):
-    """The sweep as this benchmark proposes it; same results as
-    ``inspections.services.patrol_alarms_sweep`` (checked by digest in the results).
-
-    * Raise and tell in one statement per kind: the INSERT of the alarms returns the new rows
-      (``notified_level`` already 'officer') and the same statement writes the officers' inbox
-      entries for exactly those rows, so there is no UPDATE of every new alarm afterwards.
-      Escalate and tell the same way (UPDATE … RETURNING feeding the principals' entries).
-    * The people to tell: for each alarm, the nearest holder grid is picked by a LATERAL
-      ``ORDER BY lft DESC LIMIT 1`` over the *holders* of the role (a small MATERIALIZED set,
-      ``role_holders_sql``), never by searching the grid tree for the alarm's ancestors. The
-      work is alarms × holders whatever the planner believes about the number of alarms; the
-      ancestor search through the (tree_id, lft) index reads about half the tree per alarm and
-      is what makes the committed statement collapse when the alarm count is underestimated.
-    * Clearing is the committed ORM UPDATE; the committed catch-up (tell wherever
-      ``notified_level`` differs from ``level``, then mark) stays, written the same way, and
-      normally finds nothing.
-    """
-    from django.db import connection, transaction
-    from django.db.models import F, Q
-    from django.utils import timezone
-    from django.utils.translation import gettext as _
-
-    from core.models import Notification
-    from grids.models import Grid, Role
-    from inspections import services
-    from inspections.models import PatrolAlarm, PollutionSource
-
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    policy = services.policy_get()
-    alarm_t, source_t = PatrolAlarm._meta.db_table, PollutionSource._meta.db_table
-    note_t, grid_t = Notification._meta.db_table, Grid._meta.db_table
-
-    def tell(changed_cte: str, role: str, prefix: str, due_cte: str = "") -> str:
-        # ``changed`` yields (id, source_id, level) of the alarms whose people are to be told.
-        # ``todo`` reads the sources by primary key rather than from ``due``: joined to a CTE
-        # the planner cannot estimate the rows (13,000 × 13,000 / 200 → 850,000 at 100,000
-        # sources), and the inflated cost then switches on JIT compilation (3 s here).
-        sources = source_t
-        return f"""
-            WITH {f"due AS MATERIALIZED ({due_cte})," if due_cte else ""}
-            changed AS ({changed_cte}),
-            held AS MATERIALIZED ({role_holders_sql(role=role, on=today)}),
-            todo AS MATERIALIZED (
-                SELECT c.id AS alarm_id, c.level, s.id AS source_id, s.name,
-                       g.tree_id, g.lft, g.rght
-                FROM changed c JOIN {sources} s ON s.id = c.source_id
-                JOIN {grid_t} g ON g.id = s.grid_id),
-            told AS (
-                INSERT INTO {note_t} (user_id, kind, title, body, url, dedupe_key, created_at)
-                SELECT h.user_id, 'patrol_alarm', {prefix} || t.name, '',
-                       '/sources/' || t.source_id || '/',
-                       'patrol_alarm:' || t.alarm_id || ':' || t.level, %(now)s
-                FROM todo t
-                CROSS JOIN LATERAL (
-                    SELECT n.tree_id, n.lft FROM held n
-                    WHERE n.tree_id = t.tree_id AND n.lft <= t.lft AND n.rght >= t.rght
-                    ORDER BY n.lft DESC LIMIT 1) nearest
-                JOIN held h ON h.tree_id = nearest.tree_id AND h.lft = nearest.lft
-                ON CONFLICT (user_id, dedupe_key) DO NOTHING
-                RETURNING 1)
-            SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM told)
-        """  # noqa: S608 - identifiers from _meta; values are parameters
-
-    levels = (
-        (PatrolAlarm.Level.OFFICER, Role.DIRECT_RESPONSIBLE, "%(officer_prefix)s"),
-        (PatrolAlarm.Level.PRINCIPAL, Role.PRINCIPAL, "%(principal_prefix)s"),
-    )
-    params = {
-        "now": connection.ops.adapt_datetimefield_value(now),
-        "today": connection.ops.adapt_datefield_value(today),
-        "officer_prefix": str(_("Patrol overdue: ")),
-        "principal_prefix": str(_("Patrol still overdue (escalated): ")),
-        "escalate_before": connection.ops.adapt_datetimefield_value(
-            now - timedelta(days=policy.escalate_after_days)
-        ),
-    }
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Short statements over a few thousand rows: JIT compilation only costs here (seconds
-        # when a cost estimate is off), so it is off for this transaction.
-        cursor.execute("SET LOCAL jit = off")
-        raised = notified = 0
-        for kind, column, extra in (
-            (PatrolAlarm.Kind.ON_SITE, "next_patrol_due", ""),
-            (PatrolAlarm.Kind.ONLINE, "next_online_check_due", "AND s.online_monitoring"),
-        ):
-            cursor.execute(
-                tell(
-                    f"""INSERT INTO {alarm_t}
-                            (source_id, kind, due_on, status, level, raised_at, notified_level)
-                        SELECT d.id, '{kind}', d.due_on, 'open', 'officer', %(now)s, 'officer'
-                        FROM due d
-                        ON CONFLICT (source_id, kind, due_on) DO NOTHING
-                        RETURNING id, source_id, level""",
-                    Role.DIRECT_RESPONSIBLE,
-                    "%(officer_prefix)s",
-                    due_cte=f"""SELECT s.id, s.name, s.grid_id, s.{column} AS due_on
-                        FROM {source_t} s
-                        WHERE s.status = 'active' AND s.{column} < %(today)s {extra}""",
-                ),
-                params,
-            )
-            n_raised, n_told = cursor.fetchone()
-            raised += n_raised
-            notified += n_told
-
-        cleared = (
-            PatrolAlarm.objects.filter(status=PatrolAlarm.Status.OPEN)
-            .filter(
-                ~Q(source__status=PollutionSource.Status.ACTIVE)
-                | Q(kind=PatrolAlarm.Kind.ON_SITE, source__next_patrol_due__gte=today)
-                | Q(kind=PatrolAlarm.Kind.ONLINE, source__next_online_check_due__gte=today)
-                | Q(kind=PatrolAlarm.Kind.ONLINE, source__online_monitoring=False)
-            )
-            .update(status=PatrolAlarm.Status.CLEARED, cleared_at=now)
-        )
-        cursor.execute(
-            tell(
-                f"""UPDATE {alarm_t} SET level = 'principal', escalated_at = %(now)s,
-                           notified_level = 'principal'
-                    WHERE status = 'open' AND level = 'officer' AND raised_at <= %(escalate_before)s
-                    RETURNING id, source_id, level""",
-                Role.PRINCIPAL,
-                "%(principal_prefix)s",
-            ),
-            params,
-        )
-        escalated, n_told = cursor.fetchone()
-        notified += n_told
-
-        # Catch-up: alarms whose people were not told (none, unless written by older code).
-        for level, role, prefix in levels:
-            cursor.execute(
-                tell(
-                    f"""SELECT a.id, a.source_id, a.level FROM {alarm_t} a
-                        WHERE a.status = 'open' AND a.level = '{level}'
-                          AND a.notified_level <> a.level""",
-                    role,
-                    prefix,
-                ),
-                params,
-            )
-            notified += cursor.fetchone()[1]
-        PatrolAlarm.objects.filter(status=PatrolAlarm.Status.OPEN).exclude(
-            notified_level=F("level")
-        ).update(notified_level=F("level"))
-    if notified:
-        services.notifications_email_after_commit()
-    return services.SweepResult(
-        raised=raised, escalated=escalated, cleared=cleared, notified=notified
-    )
-
-
 # --- measuring (in a fresh process) ------------------------------------------------------------
 
 
@@ -712,8 +577,12 @@ def _label(sql: str) -> str:
     if s.startswith("WITH changed AS (UPDATE"):
         return "escalate + notify: WITH (UPDATE alarms … RETURNING) INSERT notifications"
     if s.startswith("INSERT INTO inspections_patrolalarm"):
-        kind = "online" if "next_online_check_due" in s else "on site"
-        return f"raise: INSERT alarms … SELECT … ON CONFLICT ({kind})"
+        kinds = [
+            k
+            for k, c in (("on site", "next_patrol_due"), ("online", "next_online_check_due"))
+            if c in s
+        ]
+        return f"raise: INSERT alarms … SELECT … ON CONFLICT ({' + '.join(kinds)})"
     if "INSERT INTO core_notification" in s:
         return f"notify: INSERT notifications … SELECT ({role})"
     if s.startswith('UPDATE "inspections_patrolalarm" SET "status"'):
@@ -729,7 +598,6 @@ def _label(sql: str) -> str:
 
 VARIANTS = {
     "committed": "as committed",
-    "proposed": "proposed",
 }
 
 
@@ -744,7 +612,7 @@ def measure(*, now: datetime, runs: int, timeout: int, variants: list[str], expl
     import django
 
     django.setup()
-    from django.db import OperationalError, connection
+    from django.db import OperationalError, connection, transaction
     from django.utils import timezone
 
     from inspections import services
@@ -789,7 +657,7 @@ def measure(*, now: datetime, runs: int, timeout: int, variants: list[str], expl
     out["rss_before_sweeps_mib"] = round(_maxrss_mib(), 1)
     out["variants"] = {}
     for key in variants:
-        sweep = proposed_sweep if key == "proposed" else services.patrol_alarms_sweep
+        sweep = services.patrol_alarms_sweep
         for state in STATS:
             name = f"{VARIANTS[key]} / {state}"
             v: dict = {
@@ -815,12 +683,34 @@ def measure(*, now: datetime, runs: int, timeout: int, variants: list[str], expl
                     v["statements"] = _statements(capture)
                     last_capture = capture.statements
                     print(f"    {name}: sweep {clock.wall:.3f} s {result}", flush=True)
+                # The next run of the beat task (or a retry), an hour later: nothing new.
                 capture = Capture()
                 with CpuClock() as clock, connection.execute_wrapper(capture):
-                    result = sweep(now=now)
+                    result = sweep(now=now + timedelta(hours=1))
                 v["second"] = clock.as_dict() | {"result": result.__dict__}
                 v["second_statements"] = _statements(capture)
                 print(f"    {name}: second sweep {clock.wall:.3f} s {result}", flush=True)
+
+                # Where the time outside the statements goes: one more sweep on a fresh table
+                # inside an outer transaction, so that the deferred foreign-key checks (Django
+                # creates its foreign keys DEFERRABLE INITIALLY DEFERRED) and the commit can be
+                # timed apart.
+                _reset_alarms()
+                with CpuClock() as clock:
+                    with transaction.atomic():
+                        started = time.perf_counter()
+                        sweep(now=now)
+                        swept = time.perf_counter()
+                        with connection.cursor() as cur:
+                            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                        checked = time.perf_counter()
+                    committed = time.perf_counter()
+                v["commit_split"] = clock.as_dict() | {
+                    "sweep": swept - started,
+                    "deferred_checks": checked - swept,
+                    "commit": committed - checked,
+                }
+                print(f"    {name}: split {v['commit_split']}", flush=True)
 
                 # Memory: one more sweep on a fresh table with tracemalloc on (not timed).
                 _reset_alarms()
@@ -967,10 +857,9 @@ def report(*, results: list[dict], meta: dict, target_sources: int) -> str:
         "rolled back and reported as failed.",
         f"- Wall time of the whole benchmark: {meta['total_minutes']:.1f} min",
         "",
-        "Sweep variants: **as committed** is `inspections.services.patrol_alarms_sweep` untouched; "
-        "**proposed** is `proposed_sweep` in `bench/patrol_sweep.py`, the change this benchmark "
-        "recommends, implemented only there so that its effect is measured rather than guessed. Each "
-        "runs with two states of the alarm table's planner statistics: **history** — "
+        "The sweep measured (**as committed**) is `inspections.services.patrol_alarms_sweep` as it "
+        "is in the commit above. It runs with two states of the alarm table's planner statistics: "
+        "**history** — "
         + STATS["history"]
         + "; **recent** — "
         + STATS["recent"]
@@ -1024,8 +913,11 @@ def report(*, results: list[dict], meta: dict, target_sources: int) -> str:
         "",
         f"Wall-clock times from Python (`time.perf_counter`), best of {meta['runs']} in bold, every run "
         "in brackets. The bare query fetches the ids into Python. Each timed sweep starts from an "
-        "empty alarm table (alarms truncated, patrol-alarm notifications deleted); the second sweep "
-        "runs straight after the last one and must raise nothing.",
+        "empty alarm table (alarms truncated, patrol-alarm notifications deleted); the next run "
+        "comes an hour later on the table the last one left, and must raise and tell nothing. "
+        "CPU: this Python process, and the PostgreSQL backend serving it (from /proc/<pid>/stat). "
+        "Load: the 1-minute load average of the 2-core machine when the measuring process started "
+        "and ended.",
         "",
         "### Bare query that finds the overdue sources",
         "",
@@ -1041,8 +933,8 @@ def report(*, results: list[dict], meta: dict, target_sources: int) -> str:
         "",
         "### Sweep",
         "",
-        "| sources | variant | sweep on a fresh alarm table: wall | CPU per run: Python + PostgreSQL backend | raised / notified | second sweep: wall (raised) | same result as |",
-        "|---:|---|---|---|---|---|---|",
+        "| sources | load | variant | sweep on a fresh alarm table: wall | CPU per run: Python + PostgreSQL backend | raised / notified | next run an hour later: wall, backend CPU (raised / notified) | same result as |",
+        "|---:|---|---|---|---|---|---|---|",
     ]
     for r in results:
         prints = {name: v.get("fingerprint") for name, v in r["measure"]["variants"].items()}
@@ -1059,23 +951,46 @@ def report(*, results: list[dict], meta: dict, target_sources: int) -> str:
                     "; then " if sweep else ""
                 ) + f"**did not finish**: {v['error']} ({meta['timeout']} s)"
             second = (
-                f"{_fmt_s(v['second']['seconds'])} ({v['second']['result']['raised']})"
+                f"{_fmt_s(v['second']['seconds'])}, {_fmt_s(v['second']['backend_cpu'])} "
+                f"({v['second']['result']['raised']} / {v['second']['result']['notified']})"
                 if v["second"]
                 else "—"
             )
+            load = f"{r['measure']['loadavg_start'][0]:.1f} → {r['measure']['loadavg_end'][0]:.1f}"
             same = [
                 o.split(":")[0]
                 for o, fp in prints.items()
                 if o != name and fp and fp == v.get("fingerprint")
             ]
             lines.append(
-                f"| {r['fill']['sources']:,} | {name.split(':')[0]} | {sweep} | {_cpu(v['runs'])} | {raised} | "
-                f"{second} | {', '.join(same) or '—'} |"
+                f"| {r['fill']['sources']:,} | {load} | {name.split(':')[0]} | {sweep} | {_cpu(v['runs'])} | "
+                f"{raised} | {second} | {', '.join(same) or '—'} |"
             )
     lines += [
         "",
         '"Same result as": identical digest of every alarm and patrol-alarm notification (ids left '
         "out) after the memory run and the later sweep.",
+        "",
+        "### Time outside the statements",
+        "",
+        "One more sweep on a fresh alarm table, inside an outer transaction: the sweep's own "
+        "statements, then `SET CONSTRAINTS ALL IMMEDIATE`, which runs the foreign-key checks "
+        "Django's DEFERRABLE INITIALLY DEFERRED constraints would otherwise run at commit (one per "
+        "alarm and per inbox entry), then the commit itself (WAL flush).",
+        "",
+        "| sources | variant | statements | deferred foreign-key checks | commit | total wall | backend CPU |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        for name, v in r["measure"]["variants"].items():
+            c = v.get("commit_split")
+            if c:
+                lines.append(
+                    f"| {r['fill']['sources']:,} | {name.split(':')[0]} | {_fmt_s(c['sweep'])} | "
+                    f"{_fmt_s(c['deferred_checks'])} | {_fmt_s(c['commit'])} | {_fmt_s(c['seconds'])} | "
+                    f"{_fmt_s(c['backend_cpu'])} |"
+                )
+    lines += [
         "",
         "### Later sweep (escalation)",
         "",
@@ -1225,10 +1140,20 @@ def main() -> None:
     parser.add_argument("--timeout", type=int, default=30, help="statement_timeout in seconds")
     parser.add_argument(
         "--variants",
-        default="committed,proposed",
-        help="sweeps to measure: committed (the code as it is), proposed (the change proposed here)",
+        default="committed",
+        help="sweeps to measure: committed (inspections.services.patrol_alarms_sweep as it is)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the benchmark database a --keep run left (its grid tree, and its sources and "
+        "patrols when they are of the last size filled; the sweep then runs at that fill's time); "
+        "implies --keep",
+    )
+    parser.add_argument(
+        "--fill-only", action="store_true", help="fill (or reuse) the data, measure nothing"
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write the results file")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # child: JSON options
     args = parser.parse_args()
@@ -1247,8 +1172,13 @@ def main() -> None:
 
     started = time.perf_counter()
     db = _db_params()
-    print(f"Recreating database {db['dbname']} …", flush=True)
-    db_recreate()
+    args.keep = args.keep or args.reuse or args.fill_only
+    reuse = args.reuse and db_exists()
+    if reuse:
+        print(f"Reusing database {db['dbname']} …", flush=True)
+    else:
+        print(f"Recreating database {db['dbname']} …", flush=True)
+        db_recreate()
     import django
 
     django.setup()
@@ -1260,10 +1190,14 @@ def main() -> None:
         t = time.perf_counter()
         call_command("migrate", verbosity=0)
         print(f"  migrate: {time.perf_counter() - t:.1f} s", flush=True)
-        t = time.perf_counter()
-        counts = grid_tree_seed()
-        seed_seconds = time.perf_counter() - t
-        print(f"  grid tree: {seed_seconds:.1f} s {counts}", flush=True)
+        seed_seconds = meta_get("seed_seconds") if reuse else None
+        if seed_seconds is None:
+            t = time.perf_counter()
+            counts = grid_tree_seed()
+            seed_seconds = time.perf_counter() - t
+            meta_set("seed_seconds", seed_seconds)
+            meta_set("fill", None)
+            print(f"  grid tree: {seed_seconds:.1f} s {counts}", flush=True)
 
         now = timezone.now().replace(microsecond=0)
         variants = [v.strip() for v in args.variants.split(",") if v.strip()]
@@ -1274,13 +1208,34 @@ def main() -> None:
         results = []
         for n in sizes:
             patrols = args.patrols if n == args.sources else round(args.patrols * n / args.sources)
-            print(f"Filling {n:,} sources / {patrols:,} patrols …", flush=True)
-            fill = sources_and_patrols_fill(sources=n, patrols=patrols, now=now)
+            stored = meta_get("fill") if reuse else None
+            if stored and (stored["sources"], stored["patrols_asked"]) == (n, patrols):
+                fill, n_now = stored["fill"], datetime.fromisoformat(stored["now"])
+                print(
+                    f"Reusing the fill of {n:,} sources / {patrols:,} patrols made {n_now}",
+                    flush=True,
+                )
+            else:
+                print(f"Filling {n:,} sources / {patrols:,} patrols …", flush=True)
+                n_now = now
+                meta_set("fill", None)
+                fill = sources_and_patrols_fill(sources=n, patrols=patrols, now=n_now)
+                meta_set(
+                    "fill",
+                    {
+                        "sources": n,
+                        "patrols_asked": patrols,
+                        "now": n_now.isoformat(),
+                        "fill": fill,
+                    },
+                )
             connection.close()
+            if args.fill_only:
+                continue
             out_file = ROOT / "var" / f"bench_patrol_sweep_{n}.json"
             out_file.parent.mkdir(exist_ok=True)
             opts = {
-                "now": now.isoformat(),
+                "now": n_now.isoformat(),
                 "runs": args.runs,
                 "timeout": args.timeout,
                 "variants": variants,
@@ -1297,6 +1252,8 @@ def main() -> None:
             if not args.keep:
                 out_file.unlink()
 
+        if args.fill_only:
+            return
         with connection.cursor() as cur:
             cur.execute("SHOW server_version")
             pg_version = cur.fetchone()[0]
