@@ -246,17 +246,23 @@ class _Sweep:
         """
 
     def _holders(self) -> str:
-        """The nearest holder of each role wanted, found once per distinct grid."""
+        """The nearest holders of each role wanted, found once per distinct grid, set-based
+        (the holders and the grids compared by range in ``grids.selectors``)."""
         parts = []
         for role in dict.fromkeys(_ROLE.values()):
             levels = ", ".join(f"'{level}'" for level, r in _ROLE.items() if r == role)
-            join = grid_selectors.nearest_role_holders_join(
-                grid_id="gi.grid_id", role=role, on=self.today
+            grids = f"(SELECT DISTINCT s.grid_id FROM sweep_subject s WHERE s.level IN ({levels}))"  # noqa: S608 - constants
+            nearest = grid_selectors.nearest_role_holders_rows(
+                rows=grids,
+                key="grid_id",
+                grid_id="grid_id",
+                columns=["grid_id"],
+                role=role,
+                on=self.today,
             )
             parts.append(
-                f"""SELECT gi.grid_id, '{role}' AS role, holder.user_id
-                FROM (SELECT DISTINCT s.grid_id FROM sweep_subject s
-                      WHERE s.level IN ({levels})) gi {join}"""  # noqa: S608 - constants
+                f"SELECT n.grid_id, '{role}' AS role, n.holder_user_id AS user_id"  # noqa: S608
+                f" FROM ({nearest}) n"
             )
         return "\nUNION ALL\n".join(parts)
 
