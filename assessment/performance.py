@@ -33,7 +33,6 @@ from django.utils.translation import gettext as _
 from assessment import selectors
 from assessment.models import PerformanceFigure, PerformancePeriod
 from cases.models import Case, CaseAssignment, CaseEvent, Channel
-from cases.transitions import Actor
 from core.errors import Conflict, DomainError, Forbidden
 from core.models import User
 from grids import county as county_sql
@@ -312,12 +311,13 @@ def performance_period_lock(
 
 
 def performance_cases_assess(
-    *, period: PerformancePeriod, now: datetime | None = None, batch: int = 500
+    *, period: PerformancePeriod, now: datetime | None = None, batch: int = 2000
 ) -> int:
-    """Mark the locked period's evaluated cases ``assessed``, each through the one workflow
-    service (``cases.services.case_transition``, action ``assess``, by the system). Idempotent:
-    only cases still ``evaluated`` are taken, so a second run or a retry does nothing more."""
-    from cases.services import case_transition
+    """Mark the locked period's evaluated cases ``assessed`` through the workflow's bulk
+    service (``cases.services.cases_assess_bulk``: the transition table's ``assess`` edge, its
+    events and callbacks, by the system), ``batch`` cases per transaction. Idempotent: only
+    cases still ``evaluated`` are taken, so a second run or a retry does nothing more."""
+    from cases.services import cases_assess_bulk
 
     period = PerformancePeriod.objects.get(pk=period.pk)
     if not period.locked_at:
@@ -335,11 +335,7 @@ def performance_cases_assess(
         if not ids:
             break
         last = ids[-1]
-        for case in Case.objects.filter(pk__in=ids).only("pk"):
-            case_transition(
-                case=case, action="assess", actor=None, actor_kind=Actor.SYSTEM, now=now
-            )
-            done += 1
+        done += cases_assess_bulk(case_ids=ids, actor=None, now=now)
     if done:
         PerformancePeriod.objects.filter(pk=period.pk).update(
             cases_assessed=F("cases_assessed") + done

@@ -39,7 +39,14 @@ from cases.models import (
     ProblemCategory,
     ReturnVisit,
 )
-from cases.transitions import Action, Actor, State, allowed_actions, transition_for
+from cases.transitions import (
+    TRANSITIONS,
+    Action,
+    Actor,
+    State,
+    allowed_actions,
+    transition_for,
+)
 from core.errors import Conflict, DomainError, Forbidden
 from core.models import User
 from core.photos import photo_check
@@ -408,6 +415,117 @@ def case_transition(
         if case.status != before:
             _callback_enqueue(case=case, at=now)
     return case
+
+
+def cases_assess_bulk(*, case_ids: list[int], actor: User | None, now: datetime) -> int:
+    """Step 8, assess, for many cases at once (a locked performance period, DOMAIN §7.2):
+    the same as ``case_transition(action="assess")`` by the system for each case, set-based.
+
+    The transition table decides which cases move: for every state from which ``assess`` is
+    allowed (``evaluated``), the cases of ``case_ids`` still in it are locked in id order,
+    moved to the edge's target (``assessed``) and given their ``assess`` event and, where
+    their creator has a callback endpoint, a callback in the outbox after its earlier ones.
+    Cases in any other state are left alone, so a second run changes nothing. A fixed number
+    of statements whatever the number of cases. Returns the number of cases assessed.
+    """
+    action = Action.ASSESS
+    edges = [(state, edge) for (state, a), edge in TRANSITIONS.items() if a == action]
+    if not case_ids:
+        return 0
+    if any(Actor.SYSTEM not in edge.actors for _state, edge in edges):
+        raise Forbidden(_("You may not %(a)s this case.") % {"a": action})
+    # (id, external_id, number, created_by_id, from_status, to_status) of each case moved
+    moved: list[tuple[int, str, str, int, str, str]] = []
+    with transaction.atomic():
+        for state, edge in edges:
+            target = edge.target or state
+            rows = list(
+                Case.objects.select_for_update()
+                .filter(pk__in=case_ids, status=state)
+                .order_by("pk")
+                .values_list("pk", "external_id", "number", "created_by_id")
+            )
+            if not rows:
+                continue
+            Case.objects.filter(pk__in=[r[0] for r in rows]).update(status=target, updated_at=now)
+            moved += [(*row, state, target) for row in rows]
+        if not moved:
+            return 0
+        ids = [row[0] for row in moved]
+        last_seq = dict(
+            CaseEvent.objects.filter(case_id__in=ids)
+            .values("case_id")
+            .annotate(m=Max("seq"))
+            .values_list("case_id", "m")
+        )
+        CaseEvent.objects.bulk_create(
+            [
+                CaseEvent(
+                    case_id=pk,
+                    seq=last_seq.get(pk, 0) + 1,
+                    action=action,
+                    from_status=before,
+                    to_status=after,
+                    actor=actor,
+                    at=now,
+                    note="",
+                    data={},
+                )
+                for pk, _external_id, _number, _creator, before, after in moved
+            ]
+        )
+        _callbacks_enqueue_bulk(moved=moved, at=now)
+    return len(moved)
+
+
+def _callbacks_enqueue_bulk(*, moved: list[tuple], at: datetime) -> None:
+    """``_callback_enqueue`` for many cases that changed status at ``at``: three statements."""
+    endpoints = {
+        e.client_id: e
+        for e in CallbackEndpoint.objects.filter(
+            client_id__in={row[3] for row in moved}, active=True
+        )
+    }
+    if not endpoints:
+        return
+    wanted = [row for row in moved if row[3] in endpoints]
+    last_seq = {
+        (case_id, endpoint_id): m
+        for case_id, endpoint_id, m in CallbackDelivery.objects.filter(
+            case_id__in=[row[0] for row in wanted],
+            endpoint_id__in=[e.pk for e in endpoints.values()],
+        )
+        .values("case_id", "endpoint_id")
+        .annotate(m=Max("seq"))
+        .values_list("case_id", "endpoint_id", "m")
+    }
+    deliveries = []
+    for pk, external_id, number, creator, _before, after in wanted:
+        endpoint = endpoints[creator]
+        body = json.dumps(
+            {
+                "id": pk,
+                "external_id": external_id,
+                "number": number,
+                "status": after,
+                "at": at.isoformat(),
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        deliveries.append(
+            CallbackDelivery(
+                endpoint=endpoint,
+                case_id=pk,
+                seq=last_seq.get((pk, endpoint.pk), 0) + 1,
+                body=body,
+                next_attempt_at=at,
+            )
+        )
+    CallbackDelivery.objects.bulk_create(deliveries)
+    from cases.tasks import callbacks_deliver
+
+    transaction.on_commit(callbacks_deliver.delay)
 
 
 def _event_data(action: str, data: ActionInput, case: Case) -> dict:
