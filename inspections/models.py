@@ -274,7 +274,8 @@ class PatrolAlarm(models.Model):
         related_name="cleared_alarms",
         db_index=False,  # partial index below: a new alarm has none
     )
-    # The level whose people have been told; the sweep notifies where it differs from ``level``.
+    # The level whose people have been told: set together with ``level`` by the sweep that tells
+    # them (in the same transaction); where it still differs, the next sweep tells them.
     notified_level = models.CharField(max_length=10, blank=True)
 
     class Meta:
