@@ -1154,6 +1154,13 @@ def main() -> None:
     parser.add_argument(
         "--fill-only", action="store_true", help="fill (or reuse) the data, measure nothing"
     )
+    parser.add_argument(
+        "--settle",
+        type=int,
+        default=0,
+        help="before measuring each size, wait up to this many seconds for the 1-minute load "
+        "average to fall below 1 (the fill itself loads the machine)",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write the results file")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # child: JSON options
     args = parser.parse_args()
@@ -1242,7 +1249,13 @@ def main() -> None:
                 "explain": n == args.sources,
                 "out": str(out_file),
             }
-            print(f"Measuring {n:,} sources in a fresh process …", flush=True)
+            waited = time.perf_counter()
+            while os.getloadavg()[0] >= 1 and time.perf_counter() - waited < args.settle:
+                time.sleep(5)
+            print(
+                f"Measuring {n:,} sources in a fresh process (load {os.getloadavg()[0]:.2f}) …",
+                flush=True,
+            )
             subprocess.run(
                 [sys.executable, str(Path(__file__).resolve()), "--measure", json.dumps(opts)],
                 check=True,
