@@ -40,8 +40,8 @@ GRID_HINTS = 300
 # The bar chart of the ranking: one bar per grid, in SVG user units.
 CHART_BAR = 22
 CHART_GAP = 6
-CHART_LABEL = 150
-CHART_WIDTH = 640
+CHART_LABEL = 200
+CHART_WIDTH = 700
 CHART_SCALE = Decimal(100)
 
 MODEL_LABELS = {
