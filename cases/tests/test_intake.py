@@ -243,3 +243,43 @@ def test_each_calendar_collects_its_own_unknown_years(small_city, kept):
 
     selectors.calendar_get().is_working_day(date(2031, 5, 5))
     assert selectors.calendar_get().unknown_years == set()
+
+
+# --- the bearer token every intake carries -------------------------------------------------------
+
+
+def test_the_platforms_token_authenticates_and_records_its_use_once_a_minute(small_city, crew):
+    from core.models import ApiToken
+    from core.services import api_token_issue, api_token_revoke
+
+    # given
+    raw, token = api_token_issue(user=crew.platform)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    # when
+    first = client.post("/api/v1/cases/", BODY, format="json")
+    used = ApiToken.objects.get(pk=token.pk).last_used_at
+    second = client.get("/api/v1/cases/")
+    # then
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert Case.objects.get().created_by == crew.platform
+    assert used is not None
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == used  # not again within the minute
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=used - timedelta(minutes=2))
+    client.get("/api/v1/cases/")
+    assert ApiToken.objects.get(pk=token.pk).last_used_at > used
+    # and a revoked token is refused at once
+    api_token_revoke(token=token)
+    assert client.get("/api/v1/cases/").status_code == 401
+
+
+def test_a_token_of_a_deactivated_client_is_refused(small_city, crew):
+    from core.services import api_token_issue
+
+    raw, _token = api_token_issue(user=crew.platform)
+    crew.platform.is_active = False
+    crew.platform.save()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.post("/api/v1/cases/", BODY, format="json").status_code == 401
+    assert not Case.objects.exists()
