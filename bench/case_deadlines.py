@@ -7,8 +7,13 @@ DATABASE_URL may name the database to use (its name must contain "bench"); the d
 ``postgres://gridsup_dev:dev@127.0.0.1:5432/gridsup_case_bench``. The database is created,
 migrated and filled unless it already holds a fill of the same size from an earlier run with
 ``--keep`` (``case_list.py`` and ``case_intake.py`` use the same database and the same fill, so
-run them with ``--keep`` in between). ``--head`` runs the committed project (an export of HEAD
-in ``bench/results/tmp/``) instead of the working tree, which other work may have changed.
+run them with ``--keep`` in between). A reused fill is migrated first; when ``cases_case``'s
+fillfactor (cases migration 0009 sets 90) is not the one its pages were filled at (a fill made
+before that migration was packed at 100), the table is rewritten with ``VACUUM FULL cases_case``
+so that it is laid out as a new fill would be, and the rewrite is recorded with the fill. A new
+fill inserts into the migrated table, so its pages honour the fillfactor from the start.
+``--head`` runs the committed project (an export of HEAD in ``bench/results/tmp/``) instead of
+the working tree, which other work may have changed.
 
 The fill (``database_prepare``): the Linyi grid tree with its people
 (``grids.demo.demo_city_seed``, the grid part of ``manage.py seed_demo``), a head and two case
@@ -31,7 +36,8 @@ with the CPU time of the PostgreSQL backend from /proc next to it:
   (``WRITES_ONLY``: claim, breaches and flags in one statement, no locks, no messages); then
   a second sweep straight after (nothing due). Before every backlog run the fill's state is
   restored (the backlog's timers put back, its breaches, messages and ``*_met`` flags undone)
-  and the touched tables vacuumed;
+  and the touched tables vacuumed. For the sweep and the writes alone, the rows of
+  ``cases_case`` updated and how many of them were HOT (``pg_stat_user_tables``);
 * EXPLAIN (ANALYZE, BUFFERS) of the probe, of the writes alone and of every statement of the
   backlog sweep (replayed in one transaction that is rolled back).
 
@@ -178,13 +184,24 @@ def database_prepare(*, src: Path, url: str, sizes: dict, rebuild: bool = False)
     meta = None if rebuild else fill_meta(url)
     if meta and all(meta.get(k) == v for k, v in sizes.items()):
         print(f"Reusing the fill in {_dbname(url)} (made {meta['made']})", flush=True)
+        migrate(src, url)  # a fill made under older migrations gets the newer ones
         django_setup(src, url)
+        case_table_repack(meta)
         return meta
     timings: dict[str, float] = {}
     print(f"Creating {_dbname(url)}", flush=True)
     database_drop(url)
     _maintenance(url, f'CREATE DATABASE "{_dbname(url)}"')
     started = time.perf_counter()
+    migrate(src, url)
+    timings["migrate"] = round(time.perf_counter() - started, 1)
+    print(f"  migrate: {timings['migrate']} s", flush=True)
+    django_setup(src, url)
+    meta = cases_fill(sizes=sizes, timings=timings)
+    return meta
+
+
+def migrate(src: Path, url: str) -> None:
     (WORK / "var").mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
@@ -192,11 +209,67 @@ def database_prepare(*, src: Path, url: str, sizes: dict, rebuild: bool = False)
         env=child_env(url),
         check=True,
     )
-    timings["migrate"] = round(time.perf_counter() - started, 1)
-    print(f"  migrate: {timings['migrate']} s", flush=True)
-    django_setup(src, url)
-    meta = cases_fill(sizes=sizes, timings=timings)
-    return meta
+
+
+def case_table_layout() -> dict:
+    """``cases_case``'s fillfactor (100 when not set), heap size and number of indexes."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT coalesce((SELECT option_value::int FROM pg_options_to_table(c.reloptions)"
+            " WHERE option_name = 'fillfactor'), 100), pg_relation_size(c.oid),"
+            " pg_indexes_size(c.oid), (SELECT count(*) FROM pg_index WHERE indrelid = c.oid)"
+            " FROM pg_class c WHERE c.oid = 'cases_case'::regclass"
+        )
+        fillfactor, heap, indexes_size, indexes = cur.fetchone()
+    return {
+        "fillfactor": fillfactor,
+        "heap": heap,
+        "indexes_size": indexes_size,
+        "indexes": indexes,
+    }
+
+
+def case_table_repack(meta: dict) -> None:
+    """Rewrite ``cases_case`` when its fillfactor is not the one its pages were filled at.
+
+    ALTER TABLE … SET (fillfactor) (cases migration 0009) leaves the existing pages as full as
+    they were; only new pages get the free room. A fill made before it (recorded without
+    ``packed_fillfactor``: filled at 100) is rewritten here with ``VACUUM FULL cases_case``,
+    which packs every page to the new fillfactor and rebuilds the table's indexes, so that a
+    reused fill is laid out as a new one would be. Recorded in the fill's metadata."""
+    from django.db import connection
+
+    layout = case_table_layout()
+    packed = meta.get("packed_fillfactor", 100)
+    if layout["fillfactor"] == packed:
+        return
+    print(
+        f"  cases_case is at fillfactor {layout['fillfactor']} but was filled at {packed}:"
+        " VACUUM FULL",
+        flush=True,
+    )
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("SET maintenance_work_mem = '256MB'")
+        cur.execute("VACUUM FULL cases_case")
+        cur.execute("VACUUM ANALYZE cases_case")
+    seconds = round(time.perf_counter() - started, 1)
+    print(f"  VACUUM FULL cases_case: {seconds} s", flush=True)
+    meta.setdefault("repacks", []).append(
+        {
+            "at": datetime.now().astimezone().isoformat(timespec="minutes"),
+            "from": packed,
+            "to": layout["fillfactor"],
+            "seconds": seconds,
+            "heap_before": layout["heap"],
+            "heap_after": case_table_layout()["heap"],
+        }
+    )
+    meta["packed_fillfactor"] = layout["fillfactor"]
+    with connection.cursor() as cur:
+        cur.execute("UPDATE bench_meta SET value = %s WHERE key = 'fill'", [json.dumps(meta)])
 
 
 def _timed(label: str, timings: dict, fn, *args, **kwargs):
@@ -549,6 +622,7 @@ def cases_fill(*, sizes: dict, timings: dict) -> dict:
     counts = fill_counts(now)
     meta = {
         **sizes,
+        "packed_fillfactor": case_table_layout()["fillfactor"],
         "t": now.isoformat(),
         "made": datetime.now().astimezone().isoformat(timespec="minutes"),
         "timings": timings,
@@ -689,6 +763,11 @@ def runs_cell(times: list[float]) -> str:
     return (
         f"{best} (median {ms(statistics.median(times))}, worst {ms(max(times))}; {len(times)} runs)"
     )
+
+
+def hot_cell(counts: list) -> str:
+    """Rows updated (of which HOT) per run."""
+    return ", ".join(f"{n:,} ({hot:,})" for n, hot in counts)
 
 
 def cpu_cell(seconds: list[float]) -> str:
@@ -980,6 +1059,27 @@ def backend_cpu() -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def case_updates() -> tuple[int, int]:
+    """Rows of ``cases_case`` updated so far, and how many of those updates were HOT (the new
+    version on the same page, no index entries), from the cumulative statistics; this
+    backend's pending counts are flushed first."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_stat_force_next_flush()")
+        cur.execute("SELECT pg_stat_clear_snapshot()")
+        cur.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables"
+            " WHERE relid = 'cases_case'::regclass"
+        )
+        return cur.fetchone()
+
+
+def hot_delta(before: tuple[int, int]) -> tuple[int, int]:
+    after = case_updates()
+    return after[0] - before[0], after[1] - before[1]
+
+
 def measure(meta: dict, runs: int) -> dict:
     from django.db import connection
 
@@ -991,6 +1091,7 @@ def measure(meta: dict, runs: int) -> dict:
     claim = CLAIM_DELETE.replace("%(now)s", "%s")
     out: dict = {"t": t.isoformat(), "t_fire": t_fire.isoformat()}
     restore(t_fire)  # in case an earlier run was interrupted
+    out["layout"] = case_table_layout()
     connection.ensure_connection()
     raw = connection.connection  # the psycopg2 connection, in autocommit as Django leaves it
 
@@ -1019,7 +1120,13 @@ def measure(meta: dict, runs: int) -> dict:
     out["explain_probe_steady"] = explain(DUE_ANY, [t])
 
     # The floors of the backlog: the claim alone, and the writes alone (bare SQL).
-    floors: dict[str, list[float]] = {"select": [], "claim": [], "writes": [], "writes_cpu": []}
+    floors: dict[str, list] = {
+        "select": [],
+        "claim": [],
+        "writes": [],
+        "writes_cpu": [],
+        "writes_hot": [],
+    }
     for _ in range(runs):
         restore(t_fire)
         with raw.cursor() as cur:
@@ -1032,6 +1139,7 @@ def measure(meta: dict, runs: int) -> dict:
             floors["claim"].append(time.perf_counter() - started)
             claimed = cur.rowcount
         restore(t_fire)
+        updates = case_updates()
         with raw.cursor() as cur:
             cpu = backend_cpu()
             started = time.perf_counter()
@@ -1039,6 +1147,7 @@ def measure(meta: dict, runs: int) -> dict:
             floors["writes"].append(time.perf_counter() - started)
             floors["writes_cpu"].append(backend_cpu() - cpu)
             written = cur.fetchone()
+        floors["writes_hot"].append(hot_delta(updates))
     out["floors"], out["backlog_rows"], out["writes_rows"] = floors, (due, claimed), written
     print(f"  floor: writes alone best {ms(min(floors['writes']))} {written}", flush=True)
     restore(t_fire)
@@ -1046,9 +1155,11 @@ def measure(meta: dict, runs: int) -> dict:
 
     # The backlog through the sweep.
     out["backlog"], out["after"], out["results"], out["digests"], out["cpu"] = [], [], [], [], []
+    out["hot"] = []
     calls = []
     for n in range(runs):
         restore(t_fire)
+        updates = case_updates()
         timer = StatementTimer()
         cpu = backend_cpu()
         with connection.execute_wrapper(timer):
@@ -1056,6 +1167,7 @@ def measure(meta: dict, runs: int) -> dict:
             result = case_deadlines_sweep(now=t_fire)
             out["backlog"].append(time.perf_counter() - started)
         out["cpu"].append(backend_cpu() - cpu)
+        out["hot"].append(hot_delta(updates))
         out["results"].append(result.__dict__)
         out["digests"].append(outcome_digest(t_fire))
         calls.append(timer.calls)
@@ -1067,7 +1179,8 @@ def measure(meta: dict, runs: int) -> dict:
         print(
             f"  backlog run {n + 1}: {ms(out['backlog'][-1])}, backend CPU"
             f" {out['cpu'][-1] * 1000:.0f} ms ({result.fired} fired, {result.breaches} breaches,"
-            f" {result.notified} messages; digest {out['digests'][-1]}); next sweep"
+            f" {result.notified} messages; digest {out['digests'][-1]}; case updates"
+            f" {out['hot'][-1][0]}, HOT {out['hot'][-1][1]}); next sweep"
             f" {ms(out['after'][-1])}; load {os.getloadavg()[0]:.2f}",
             flush=True,
         )
@@ -1114,6 +1227,16 @@ def plan_excerpt(plan: str, limit: int = 60, width: int = 220) -> list[str]:
 def section(meta: dict, m: dict, header: list[str], runs: int, command: str) -> list[str]:
     res = m["results"][0]
     floors = m["floors"]
+    layout = m["layout"]
+    repacks = meta.get("repacks") or []
+    repacked = (
+        f" (a fill made at {repacks[-1]['from']}, rewritten by `VACUUM FULL cases_case` in"
+        f" {repacks[-1]['seconds']} s on {repacks[-1]['at']}: heap"
+        f" {repacks[-1]['heap_before'] / 2**20:,.0f} → {repacks[-1]['heap_after'] / 2**20:,.0f}"
+        " MB)"
+        if repacks
+        else " (as filled)"
+    )
     n_messages, n_people, longest = m["messages"]
     lines = [
         *header,
@@ -1134,19 +1257,27 @@ def section(meta: dict, m: dict, header: list[str], runs: int, command: str) -> 
         " statement, without row locks, people or messages), which no sweep of this backlog can"
         " go below.",
         "",
-        "| | time | CPU of the PostgreSQL backend, same runs |",
-        "|---|---|---|",
-        f"| steady state (nothing due) | {runs_cell(m['steady'])} | |",
-        f"| floor: the probe alone | {runs_cell(m['steady_floor_probe'])} | |",
-        f"| floor: SELECT of the due timers (none) | {runs_cell(m['steady_floor_select'])} | |",
-        "| target, steady state | < 5 ms | |",
-        f"| **backlog of 10,000 cases** | {runs_cell(m['backlog'])} | {cpu_cell(m['cpu'])} |",
+        f"`cases_case` as measured: fillfactor {layout['fillfactor']}, heap"
+        f" {layout['heap'] / 2**20:,.0f} MB, {layout['indexes']} indexes"
+        f" ({layout['indexes_size'] / 2**20:,.0f} MB); its pages were written at fillfactor"
+        f" {meta.get('packed_fillfactor', 100)}{repacked}. The last column counts the"
+        " rows of `cases_case` each run updated and how many of those updates were HOT (the"
+        " new version on the same page, no index entries; from `pg_stat_user_tables`).",
+        "",
+        "| | time | CPU of the PostgreSQL backend, same runs | case rows updated (HOT) |",
+        "|---|---|---|---|",
+        f"| steady state (nothing due) | {runs_cell(m['steady'])} | | |",
+        f"| floor: the probe alone | {runs_cell(m['steady_floor_probe'])} | | |",
+        f"| floor: SELECT of the due timers (none) | {runs_cell(m['steady_floor_select'])} | | |",
+        "| target, steady state | < 5 ms | | |",
+        f"| **backlog of 10,000 cases** | {runs_cell(m['backlog'])} | {cpu_cell(m['cpu'])} |"
+        f" {hot_cell(m['hot'])} |",
         f"| floor: the writes alone | {runs_cell(floors['writes'])} |"
-        f" {cpu_cell(floors['writes_cpu'])} |",
-        f"| floor: the claim DELETE alone | {runs_cell(floors['claim'])} | |",
-        f"| floor: SELECT of the due timers | {runs_cell(floors['select'])} | |",
-        "| target, backlog | < 500 ms | |",
-        f"| the sweep straight after a backlog | {runs_cell(m['after'])} | |",
+        f" {cpu_cell(floors['writes_cpu'])} | {hot_cell(floors['writes_hot'])} |",
+        f"| floor: the claim DELETE alone | {runs_cell(floors['claim'])} | | |",
+        f"| floor: SELECT of the due timers | {runs_cell(floors['select'])} | | |",
+        "| target, backlog | < 500 ms | | |",
+        f"| the sweep straight after a backlog | {runs_cell(m['after'])} | | |",
         "",
         f"The first call in the process (cold caches) took {ms(m['steady_first'])}. A backlog"
         f" sweep fired {res['fired']:,} timers, recorded {res['breaches']:,} breaches, marked"
