@@ -97,7 +97,7 @@ def test_the_dashboard_is_chinese_by_default_and_needs_a_login(client, city):
     assert client.get(reverse("home")).status_code == 302
     client.force_login(city)
     html = client.get(reverse("home")).content.decode()
-    assert '<html lang="zh-Hans">' in html
+    assert '<html lang="zh-Hans">' in html and "总览" in html and "在办案件" in html
 
 
 def test_query_count_does_not_grow_with_the_records(

@@ -134,7 +134,7 @@ def test_run_serves_the_demo_city_with_worker_and_beat_and_stops_on_ctrl_c(var_d
     run = DevRun(var_dir)
     try:
         # when dev.py run has started
-        run.wait_for(re.escape(READY))
+        run.wait_for(re.escape(READY), timeout=480)  # migrate + the demo seed on a busy machine
         children = run.children()
 
         # then the login page answers and the demo logins work for the API
@@ -186,7 +186,7 @@ def test_run_stops_the_web_server_when_the_worker_dies(var_dir):
     # given dev.py run up and running
     run = DevRun(var_dir)
     try:
-        run.wait_for(re.escape(READY))
+        run.wait_for(re.escape(READY), timeout=480)  # migrate + the demo seed on a busy machine
         children = run.children()
 
         # when the worker dies

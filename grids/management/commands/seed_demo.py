@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from assessment.demo import demo_assessment_seed
+from cases.demo import demo_cases_seed
 from grids.demo import DEMO_LOGINS, demo_city_seed
 from inspections.demo import demo_sources_seed
 
@@ -17,6 +18,8 @@ class Command(BaseCommand):
         started = time.perf_counter()
         counts = demo_city_seed()
         counts.update(demo_sources_seed())
+        # The last month's cases across the counties, at every step of the workflow.
+        counts["recent cases"] = demo_cases_seed()
         # Last year's records of the six mechanisms and the score sheets of the 16 county-level
         # grids (the year the office runs in Q1); seeded once per year, a second start finds them.
         counts.update(demo_assessment_seed(year=timezone.localdate().year - 1))
