@@ -39,10 +39,14 @@ def timers_set(
     calendar: WorkingCalendar,
     case_settings: CaseSettings,
     working: bool,
+    new_case: bool = False,
 ) -> None:
     """(Re)write the four timers of one deadline: the warning at ``warn_at_share`` of the time
-    allowed, the deadline, and the alarms to the principal and the leader after it."""
-    CaseTimer.objects.filter(case=case, deadline=deadline).delete()
+    allowed, the deadline, and the alarms to the principal and the leader after it.
+    ``new_case``: the case was created in this transaction, so it has no timers and no
+    breaches yet (two statements saved on every intake)."""
+    if not new_case:
+        CaseTimer.objects.filter(case=case, deadline=deadline).delete()
     share = float(case_settings.warn_at_share)
     if working:
         warn = calendar.add_working_time(start, calendar.working_time_between(start, due) * share)
@@ -51,8 +55,12 @@ def timers_set(
     principal = calendar.add_working_days(due, float(case_settings.principal_after_days))
     leader = calendar.add_working_days(due, float(case_settings.leader_after_days))
     # the sweep deletes a timer as it fires it; its breach row says the level has fired
-    fired = set(
-        CaseBreach.objects.filter(case=case, deadline=deadline).values_list("level", flat=True)
+    fired = (
+        set()
+        if new_case
+        else set(
+            CaseBreach.objects.filter(case=case, deadline=deadline).values_list("level", flat=True)
+        )
     )
     CaseTimer.objects.bulk_create(
         [

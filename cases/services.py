@@ -232,6 +232,7 @@ def case_create(*, data: CaseInput, actor: User, now: datetime | None = None) ->
             calendar=calendar,
             case_settings=case_settings,
             working=False,
+            new_case=True,
         )
     if emergency:
         _notify_grid(
