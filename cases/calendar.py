@@ -24,6 +24,8 @@ class WorkingCalendar:
     periods: tuple[tuple[time, time], ...] = DEFAULT_PERIODS
     overrides: Mapping[date, bool] = field(default_factory=dict)
     unknown_years: set[int] = field(default_factory=set)
+    # the share of a deadline's time after which its officer is warned (the office's setting)
+    warn_share: float = 0.8
 
     def __post_init__(self) -> None:
         if not self.periods:

@@ -4,6 +4,7 @@ cases themselves, always through the scope rule."""
 import copy
 import time as clock
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 from django.utils import timezone
 
-from cases.calendar import WorkingCalendar
+from cases.calendar import WorkingCalendar, traffic_light
 from cases.models import (
     OPEN_STATES,
     CalendarDay,
@@ -136,7 +137,12 @@ def calendar_get(*, case_settings: CaseSettings | None = None) -> WorkingCalenda
         for start, end in (case_settings.work_periods or [["08:30", "12:00"], ["13:30", "17:30"]])
     )
     overrides = _kept("calendar_overrides", _overrides_load)
-    return WorkingCalendar(tz=ZoneInfo(settings.TIME_ZONE), periods=periods, overrides=overrides)
+    return WorkingCalendar(
+        tz=ZoneInfo(settings.TIME_ZONE),
+        periods=periods,
+        overrides=overrides,
+        warn_share=float(case_settings.warn_at_share),
+    )
 
 
 def user_department_ids(*, user: User) -> frozenset[int]:
@@ -235,3 +241,58 @@ def actor_kinds(*, user: User, case: Case) -> set[Actor]:
         ).exists():
             kinds.add(Actor.HANDLER)
     return kinds
+
+
+# --- a case's deadlines and their traffic lights ------------------------------------------------
+
+# States in which no deadline runs any more (evaluation closes the case's clock).
+CLOCK_STOPPED = ("rejected", "voided", "assessed", "evaluated")
+
+
+@dataclass
+class DeadlineState:
+    name: str  # response / dispatch / handling / verify
+    start: datetime
+    due: datetime
+    done: datetime | None
+    light: str  # green / yellow / red while running; done / late when met; paused; stopped
+    warn_at: datetime | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.light in ("green", "yellow", "red")
+
+
+def case_deadline_states(
+    case: Case, *, now: datetime, calendar: WorkingCalendar
+) -> list[DeadlineState]:
+    """A case's deadlines as the pages and the API show them: the on-site response counts
+    wall-clock time (Zhejiang §4(4)2), the step limits count working time on the calendar; the
+    light is green to 80 % of the time allowed, yellow to 100 %, red past it."""
+    states = []
+    for name, start, due, done, working in (
+        ("response", case.reported_at, case.response_deadline, case.arrived_at, False),
+        ("dispatch", case.filed_at, case.dispatch_deadline, case.dispatched_at, True),
+        ("handling", case.dispatched_at, case.handling_deadline, case.fed_back_at, True),
+        ("verify", case.fed_back_at, case.verify_deadline, case.verified_at, True),
+    ):
+        if due is None or start is None:
+            continue
+        state = DeadlineState(name, start, due, done, "green")
+        if done is not None:
+            state.light = "done" if done <= due else "late"
+        elif case.status in CLOCK_STOPPED:
+            state.light = "stopped"
+        elif case.status == "suspended" and name == "handling":
+            state.light = "paused"
+        else:
+            state.light = traffic_light(
+                start=start, deadline=due, now=now, calendar=calendar, working=working
+            )
+            if working:
+                allowed = calendar.working_time_between(start, due)
+                state.warn_at = calendar.add_working_time(start, allowed * calendar.warn_share)
+            else:
+                state.warn_at = start + (due - start) * calendar.warn_share
+        states.append(state)
+    return states

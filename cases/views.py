@@ -30,7 +30,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import selectors, services
-from cases.calendar import WorkingCalendar, traffic_light
+from cases.calendar import WorkingCalendar
 from cases.forms import ActionForm, CaseFilterForm, PartForm, ReportForm, ReturnVisitForm
 from cases.labels import DEADLINE_LABELS, LIGHT_LABELS, STATE_LABELS, action_label, state_label
 from cases.models import Case, CaseEvent, CasePhoto, Channel, ReturnVisit
@@ -42,7 +42,6 @@ from grids.models import GridRole, Role
 QUEUE_CAP = 50  # rows per queue section; the rest is one click away in the case list
 LIST_PAGE = 50
 REPORT_GRID_CAP = 300
-WARN_SHARE = 0.8  # as cases.calendar.traffic_light
 
 DISPATCH_ROLES = (Role.DISPATCHER, Role.OFFICE, Role.PLATFORM)
 VERIFY_ROLES = (Role.INSPECTOR, Role.SUPERVISOR)
@@ -123,18 +122,8 @@ def _within(qs, grids, *, desk: Desk):
 
 
 @dataclass
-class DeadlineRow:
-    name: str
-    label: str
-    start: datetime
-    due: datetime
-    done: datetime | None
-    light: str  # green / yellow / red while running; done / late when met; paused; stopped
-    warn_at: datetime | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.light in ("green", "yellow", "red")
+class DeadlineRow(selectors.DeadlineState):
+    label: str = ""
 
     @property
     def light_label(self) -> str:
@@ -142,35 +131,10 @@ class DeadlineRow:
 
 
 def _deadlines(case: Case, *, now: datetime, calendar: WorkingCalendar) -> list[DeadlineRow]:
-    """The case's deadlines: the on-site response counts wall-clock time (Zhejiang §4(4)2), the
-    step limits count working time on the calendar."""
-    rows = []
-    for name, start, due, done, working in (
-        ("response", case.reported_at, case.response_deadline, case.arrived_at, False),
-        ("dispatch", case.filed_at, case.dispatch_deadline, case.dispatched_at, True),
-        ("handling", case.dispatched_at, case.handling_deadline, case.fed_back_at, True),
-        ("verify", case.fed_back_at, case.verify_deadline, case.verified_at, True),
-    ):
-        if due is None or start is None:
-            continue
-        row = DeadlineRow(name, str(DEADLINE_LABELS[name]), start, due, done, "green")
-        if done is not None:
-            row.light = "done" if done <= due else "late"
-        elif case.status in FINAL:
-            row.light = "stopped"
-        elif case.status == State.SUSPENDED and name == "handling":
-            row.light = "paused"
-        else:
-            row.light = traffic_light(
-                start=start, deadline=due, now=now, calendar=calendar, working=working
-            )
-            if working:
-                allowed = calendar.working_time_between(start, due)
-                row.warn_at = calendar.add_working_time(start, allowed * WARN_SHARE)
-            else:
-                row.warn_at = start + (due - start) * WARN_SHARE
-        rows.append(row)
-    return rows
+    return [
+        DeadlineRow(**vars(state), label=str(DEADLINE_LABELS[state.name]))
+        for state in selectors.case_deadline_states(case, now=now, calendar=calendar)
+    ]
 
 
 def _with_deadlines(cases: list[Case], *, now: datetime, calendar: WorkingCalendar) -> list[Case]:

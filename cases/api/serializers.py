@@ -1,7 +1,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from cases.calendar import traffic_light
+from cases import selectors
 from cases.models import Case, CaseEvent, CasePhoto, Channel, ProblemCategory, ReturnVisit
 from cases.selectors import duty_department_pick
 from cases.transitions import allowed_actions
@@ -104,20 +104,9 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 def _lights(case: Case, now) -> dict:
-    out = {}
-    for name, start, deadline, done in (
-        ("response", case.reported_at, case.response_deadline, case.arrived_at),
-        ("dispatch", case.filed_at, case.dispatch_deadline, case.dispatched_at),
-        ("handling", case.dispatched_at, case.handling_deadline, case.fed_back_at),
-        ("verify", case.fed_back_at, case.verify_deadline, case.verified_at),
-    ):
-        if deadline is None or start is None:
-            continue
-        if done is not None:
-            out[name] = "done" if done <= deadline else "late"
-        else:
-            out[name] = traffic_light(start=start, deadline=deadline, now=now)
-    return out
+    """The same lights as the case page (working time for the step limits)."""
+    states = selectors.case_deadline_states(case, now=now, calendar=selectors.calendar_get())
+    return {state.name: state.light for state in states}
 
 
 class CaseDetailSerializer(CaseSerializer):

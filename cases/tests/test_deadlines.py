@@ -215,3 +215,25 @@ def test_arrival_in_time_stops_the_response_timers(small_city, crew):
     deadlines.case_deadlines_sweep(now=at(2026, 11, 23, 11, 0))
     assert not CaseBreach.objects.filter(case=case, deadline="response").exists()
     assert Case.objects.get(pk=case.pk).response_met is True
+
+
+def test_api_and_pages_share_the_working_time_lights(db):
+    # given a case filed on Friday 2026-11-20 at 17:00 with two working hours to dispatch
+    # (Friday 17:00-17:30 and Monday 08:30-10:00)
+    from cases.api.serializers import _lights
+    from cases.selectors import calendar_get, case_deadline_states
+
+    case = Case(
+        status="filed",
+        reported_at=at(2026, 11, 20, 16, 50),
+        filed_at=at(2026, 11, 20, 17, 0),
+        dispatch_deadline=at(2026, 11, 23, 10, 0),
+    )
+    # when it is Monday 08:35: 35 minutes of 2 working hours used, 98 % of the wall clock
+    now = at(2026, 11, 23, 8, 35)
+    # then both the API and the page show green (working time), not yellow (wall clock)
+    assert _lights(case, now) == {"dispatch": "green"}
+    (state,) = case_deadline_states(case, now=now, calendar=calendar_get())
+    assert state.light == "green" and state.running
+    # and the warning falls at 80 % of the working time: Monday 09:36
+    assert state.warn_at == at(2026, 11, 23, 9, 36)
