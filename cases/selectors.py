@@ -21,6 +21,7 @@ from cases.models import (
     CalendarDay,
     Case,
     CaseAssignment,
+    CasePhoto,
     CaseSettings,
     DutyRule,
     ProblemCategory,
@@ -213,6 +214,14 @@ def case_get(*, user: User, pk: int) -> Case:
     if case is None:
         raise Http404
     return case
+
+
+def case_photo_get(*, user: User, pk: int, photo_pk: int) -> CasePhoto:
+    """A photo of a case the user may see (404 otherwise: evidence is not public)."""
+    photo = CasePhoto.objects.filter(case=case_get(user=user, pk=pk), pk=photo_pk).first()
+    if photo is None:
+        raise Http404
+    return photo
 
 
 def actor_kinds(*, user: User, case: Case) -> set[Actor]:

@@ -843,10 +843,7 @@ def case_part(request, pk: int):
 @require_GET
 def case_photo(request, pk: int, photo_pk: int):
     """A case photo, to people who may see the case only (evidence is not public)."""
-    case = selectors.case_get(user=request.user, pk=pk)
-    photo = CasePhoto.objects.filter(case=case, pk=photo_pk).first()
-    if photo is None:
-        raise Http404
+    photo = selectors.case_photo_get(user=request.user, pk=pk, photo_pk=photo_pk)
     content_type = mimetypes.guess_type(photo.image.name)[0] or "application/octet-stream"
     response = FileResponse(photo.image.open("rb"), content_type=content_type)
     response["Cache-Control"] = "private, max-age=3600"

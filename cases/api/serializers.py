@@ -1,3 +1,4 @@
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -103,6 +104,11 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["seq", "action", "from_status", "to_status", "actor", "at", "note", "data"]
 
 
+def photo_url(photo: CasePhoto) -> str:
+    """Where an API client fetches a case photo: a scoped endpoint, never the media folder."""
+    return reverse("api-case-photo", args=[photo.case_id, photo.pk])
+
+
 def _lights(case: Case, now) -> dict:
     """The same lights as the case page (working time for the step limits)."""
     states = selectors.case_deadline_states(case, now=now, calendar=selectors.calendar_get())
@@ -156,7 +162,7 @@ class CaseDetailSerializer(CaseSerializer):
         return [
             {
                 "kind": p.kind,
-                "url": p.image.url,
+                "url": photo_url(p),
                 "sha256": p.sha256,
                 "lat": p.lat,
                 "lng": p.lng,

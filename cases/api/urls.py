@@ -21,6 +21,11 @@ urlpatterns = [
         views.ReturnVisitApi.as_view(),
         name="api-case-return-visits",
     ),
+    path(
+        "cases/<int:pk>/photos/<int:photo_pk>/",
+        views.CasePhotoApi.as_view(),
+        name="api-case-photo",
+    ),
     path("cases/<int:pk>/parts/", views.CasePartApi.as_view(), name="api-case-parts"),
     path("callback/", views.CallbackEndpointApi.as_view(), name="api-callback"),
 ]

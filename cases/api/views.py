@@ -1,6 +1,9 @@
 """Thin API views for cases: validate, call one service or selector, serialize."""
 
+import mimetypes
+
 from django.db.models import Prefetch
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -20,6 +23,7 @@ from cases.api.serializers import (
     CaseSerializer,
     CategorySerializer,
     ReturnVisitSerializer,
+    photo_url,
 )
 from cases.models import CallbackEndpoint, Case, CaseEvent, Channel
 from cases.transitions import Action
@@ -242,8 +246,20 @@ class CaseAttachmentApi(APIView):
             lng=data.validated_data.get("lng"),
         )
         return Response(
-            {"kind": photo.kind, "sha256": photo.sha256, "url": photo.image.url}, status=201
+            {"kind": photo.kind, "sha256": photo.sha256, "url": photo_url(photo)}, status=201
         )
+
+
+class CasePhotoApi(APIView):
+    """A case photo, to clients who may see the case (the phone, the platform)."""
+
+    @extend_schema(responses={(200, "image/*"): OpenApiTypes.BINARY}, tags=["cases"])
+    def get(self, request, pk: int, photo_pk: int):
+        photo = selectors.case_photo_get(user=request.user, pk=pk, photo_pk=photo_pk)
+        content_type = mimetypes.guess_type(photo.image.name)[0] or "application/octet-stream"
+        response = FileResponse(photo.image.open("rb"), content_type=content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
 
 
 class ReturnVisitApi(APIView):

@@ -56,3 +56,36 @@ def test_categories_for_a_grid_out_of_scope_is_404(small_city):
     client = APIClient()
     client.force_authenticate(user_with_role(small_city.village_a, Role.INSPECTOR))
     assert client.get("/api/v1/categories/", {"grid": "371311001001"}).status_code == 404
+
+
+def test_case_photos_are_fetched_through_the_scoped_api(small_city, crew, settings, tmp_path):
+    from cases.tests.conftest import jpeg
+
+    settings.MEDIA_ROOT = tmp_path
+    # given a case reported with a photo by the village's inspector
+    inspector = APIClient()
+    inspector.force_authenticate(crew.inspector)
+    created = inspector.post(
+        "/api/v1/cases/",
+        {
+            "channel": "inspector",
+            "category": "dust",
+            "description": "工地扬尘",
+            "grid": "371302001001",
+            "photos": [jpeg()],
+        },
+        format="multipart",
+    )
+    assert created.status_code == 201, created.content
+    case_id = created.json()["id"]
+    # when the detail is read
+    (photo,) = inspector.get(f"/api/v1/cases/{case_id}/").json()["photos"]
+    # then the photo's address is the API's, not the media folder's, and it serves the image
+    assert photo["url"].startswith(f"/api/v1/cases/{case_id}/photos/")
+    response = inspector.get(photo["url"])
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
+    # and an inspector of another village gets 404 for it
+    other = APIClient()
+    other.force_authenticate(user_with_role(small_city.village_c, Role.INSPECTOR))
+    assert other.get(photo["url"]).status_code == 404
