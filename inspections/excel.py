@@ -30,12 +30,12 @@ The export adds 网格名称, 状态, 巡查周期（天）, 最近巡查 and �
 
 Import is all or nothing (issue 3, "a file with any bad row stores nothing and says which rows
 and why"). Every row is read and checked first with the service's own checks
-(``inspections.services._require_roles`` once per grid and ``_source_validate`` per row, the
-rules ``source_create`` applies), and if any row fails nothing is written and
+(``inspections.services.source_register_roles`` once per grid and ``source_values_clean`` per
+row, the rules ``source_create`` applies), and if any row fails nothing is written and
 ``SourceImportRejected`` lists every problem as {row, field, column, message}; rows are
 numbered as Excel numbers them (the headers are row 1). Only then are all the sources created,
-in one transaction, as ``source_create`` would create them (status, history row, schedule), but
-in bulk with one set-based schedule refresh. On top of the service's rules the import refuses a
+in one transaction, by ``services.sources_create_many`` — the same code ``source_create`` uses
+(status, history row, schedule) — in bulk with one set-based schedule refresh. On top of the service's rules the import refuses a
 source whose name is already registered (and not closed) in the same grid, or that appears twice
 in the file, so that importing a file twice does not register it twice.
 """
@@ -50,7 +50,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -64,7 +63,7 @@ from core.models import User
 from grids import selectors as grid_selectors
 from grids.models import Department, Grid
 from inspections import ledger, selectors, services
-from inspections.models import ControlTier, Patrol, PollutionSource, SourceChange, SourceKind
+from inspections.models import ControlTier, Patrol, PollutionSource, SourceKind
 
 MAX_ROWS = 5000
 # The error report stops listing after this many problems (the total is still given).
@@ -400,9 +399,7 @@ def source_import(*, workbook_bytes: bytes, actor: User, grid_scope_user: User) 
     held: dict[int, set[str]] = {}
     for grid in grids.values():
         try:
-            held[grid.pk] = services._require_roles(
-                user=actor, grid=grid, roles=services.PATROL_ROLES, action=_("register sources")
-            )
+            held[grid.pk] = services.source_register_roles(grid=grid, actor=actor)
         except Forbidden as exc:
             refused[grid.pk] = str(exc)
     for row in rows:
@@ -413,51 +410,21 @@ def source_import(*, workbook_bytes: bytes, actor: User, grid_scope_user: User) 
             row.error("grid", refused[grid.pk])
             continue
         try:
-            row.values = services._source_validate(
-                values=vars(services.SourceInput(**row.values)).copy(), grid=grid
+            row.values = services.source_values_clean(
+                grid=grid, data=services.SourceInput(**row.values)
             )
         except DomainError as exc:
             _service_errors(row, exc)
     problems = [error for row in rows for error in row.errors]
     if problems:
         raise SourceImportRejected(problems)
-    return len(_sources_register(rows=rows, grids=grids, held=held, actor=actor))
-
-
-@transaction.atomic
-def _sources_register(
-    *, rows: list[_Row], grids: dict[str, Grid], held: dict[int, set[str]], actor: User
-) -> list[PollutionSource]:
-    """``services.source_create`` for many validated rows at once: the same status rule (an
-    enforcement officer's source is active and confirmed at once, an inspector's is reported),
-    the same history row, and one set-based schedule refresh for all of them instead of one
-    per source (a 5,000-row file in seconds, not minutes)."""
-    today = timezone.localdate()
-    sources = []
-    for row in rows:
-        grid = grids[row.grid_code]
-        source = PollutionSource(grid=grid, reported_by=actor, **row.values)
-        if held[grid.pk] & services.ENFORCEMENT_ROLES:
-            source.status = PollutionSource.Status.ACTIVE
-            source.confirmed_by = actor
-            source.confirmed_on = today
-        sources.append(source)
-    PollutionSource.objects.bulk_create(sources, batch_size=500)
-    SourceChange.objects.bulk_create(
-        (
-            SourceChange(
-                source=source,
-                action="create",
-                actor=actor,
-                after=services._source_snapshot(source),
-                note=_("imported from Excel"),
-            )
-            for source in sources
-        ),
-        batch_size=500,
+    created = services.sources_create_many(
+        items=[(grids[row.grid_code], row.values) for row in rows],
+        held=held,
+        actor=actor,
+        note=_("imported from Excel"),
     )
-    services.source_schedule_refresh(source_ids=[source.pk for source in sources])
-    return sources
+    return len(created)
 
 
 # --- writing ---------------------------------------------------------------------------------

@@ -229,25 +229,64 @@ def _require_roles(*, user: User, grid: Grid, roles: set[str], action: str) -> s
     return held
 
 
+def source_register_roles(*, grid: Grid, actor: User) -> set[str]:
+    """The actor's roles over ``grid`` if they may register sources there (Forbidden if not)."""
+    return _require_roles(user=actor, grid=grid, roles=PATROL_ROLES, action=_("register sources"))
+
+
+def source_values_clean(*, grid: Grid, data: SourceInput) -> dict:
+    """The source's fields checked and normalised (DomainError naming each bad field)."""
+    return _source_validate(values=data.__dict__.copy(), grid=grid)
+
+
 @transaction.atomic
 def source_create(*, grid: Grid, data: SourceInput, actor: User) -> PollutionSource:
     """Register a source. Found by an inspector it starts as *reported*; registered by an
     enforcement officer it is *active* at once (confirmed by that officer)."""
-    held = _require_roles(user=actor, grid=grid, roles=PATROL_ROLES, action=_("register sources"))
-    values = _source_validate(values=data.__dict__.copy(), grid=grid)
-    today = timezone.localdate()
-    source = PollutionSource(grid=grid, reported_by=actor, **values)
-    if held & ENFORCEMENT_ROLES:
-        source.status = PollutionSource.Status.ACTIVE
-        source.confirmed_by = actor
-        source.confirmed_on = today
-    source.save()
-    SourceChange.objects.create(
-        source=source, action="create", actor=actor, after=_source_snapshot(source)
-    )
-    source_schedule_refresh(source_ids=[source.pk])
+    held = source_register_roles(grid=grid, actor=actor)
+    values = source_values_clean(grid=grid, data=data)
+    (source,) = sources_create_many(items=[(grid, values)], held={grid.pk: held}, actor=actor)
     source.refresh_from_db()
     return source
+
+
+@transaction.atomic
+def sources_create_many(
+    *,
+    items: list[tuple[Grid, dict]],
+    held: dict[int, set[str]],
+    actor: User,
+    note: str = "",
+) -> list[PollutionSource]:
+    """Create sources whose fields ``source_values_clean`` accepted, with the actor's roles over
+    each grid (``held``, from ``source_register_roles``): an enforcement officer's source is
+    active and confirmed at once, an inspector's is reported; each gets its history row, and
+    all are scheduled by one set-based refresh (a 5,000-row import in seconds)."""
+    today = timezone.localdate()
+    sources = []
+    for grid, values in items:
+        source = PollutionSource(grid=grid, reported_by=actor, **values)
+        if held[grid.pk] & ENFORCEMENT_ROLES:
+            source.status = PollutionSource.Status.ACTIVE
+            source.confirmed_by = actor
+            source.confirmed_on = today
+        sources.append(source)
+    PollutionSource.objects.bulk_create(sources, batch_size=500)
+    SourceChange.objects.bulk_create(
+        (
+            SourceChange(
+                source=source,
+                action="create",
+                actor=actor,
+                after=_source_snapshot(source),
+                note=note,
+            )
+            for source in sources
+        ),
+        batch_size=500,
+    )
+    source_schedule_refresh(source_ids=[source.pk for source in sources])
+    return sources
 
 
 def _source_locked(source: PollutionSource) -> PollutionSource:
