@@ -37,7 +37,7 @@ from cases.models import Case, CaseEvent, CasePhoto, Channel, ReturnVisit
 from cases.transitions import Action, Actor, State, allowed_actions, transition_for
 from core.errors import Conflict, DomainError, Forbidden
 from grids import selectors as grid_selectors
-from grids.models import GridRole, Role
+from grids.models import Role
 
 QUEUE_CAP = 50  # rows per queue section; the rest is one click away in the case list
 LIST_PAGE = 50
@@ -93,11 +93,9 @@ def _desk(request) -> Desk:
         desk = Desk(everything=True, department_ids=scope.department_ids, has_grids=True)
     else:
         # The grids where the user holds a dispatching or a verifying role (one query).
-        held = GridRole.objects.filter(
-            grid_selectors.active_q(timezone.localdate()),
-            user=user,
-            role__in=[*DISPATCH_ROLES, *VERIFY_ROLES],
-        ).select_related("grid")
+        held = grid_selectors.roles_held(
+            user=user, roles=[*DISPATCH_ROLES, *VERIFY_ROLES], on=timezone.localdate()
+        )
         desk = Desk(everything=False, department_ids=scope.department_ids)
         for role in held:
             target = desk.dispatcher_grids if role.role in DISPATCH_ROLES else desk.verifier_grids

@@ -9,6 +9,7 @@ grids and anything that has a grid) and ``department_scope_q``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -418,3 +419,55 @@ def nearest_role_holders_rows(
         )
         SELECT {", ".join(columns)}, holder_user_id FROM nearest_ranked WHERE nearness_ = 1
     """  # noqa: S608 - table names from _meta, role and date checked literals, names identifiers
+
+
+# --- who holds what (for pages and forms of other apps) -----------------------------------------
+
+
+def roles_held(*, user: User, roles: Iterable[str], on: date) -> list[GridRole]:
+    """The user's roles among ``roles`` active on ``on``, with their grids (one query)."""
+    return list(
+        GridRole.objects.filter(active_q(on), user=user, role__in=list(roles)).select_related(
+            "grid"
+        )
+    )
+
+
+def role_holders_over(
+    *, grid: Grid, roles: Iterable[str], on: date, exclude: User | None = None
+) -> list[User]:
+    """Active people holding one of ``roles`` on ``grid`` or above it on ``on``, nearest grid
+    first, each once (one query)."""
+    held = (
+        GridRole.objects.filter(
+            active_q(on),
+            Q(grid=grid) | Q(grid__in=grid_ancestors(grid=grid)),
+            role__in=list(roles),
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("-grid__level", "user__full_name", "user__username")
+    )
+    if exclude is not None:
+        held = held.exclude(user=exclude)
+    seen: dict[int, User] = {}
+    for role in held:
+        seen.setdefault(role.user_id, role.user)
+    return list(seen.values())
+
+
+def departments_serving(*, user: User, grid: Grid, on: date) -> list[Department]:
+    """The active departments ``user`` works for on ``grid``: those the user belongs to, and
+    those the user is stationed from on ``grid`` or above it (one query)."""
+    member_of = DepartmentMembership.objects.filter(active_q(on), user=user).values("department_id")
+    stationed = GridRole.objects.filter(
+        active_q(on),
+        Q(grid=grid) | Q(grid__in=grid_ancestors(grid=grid)),
+        user=user,
+        department__isnull=False,
+    ).values("department_id")
+    return list(
+        Department.objects.filter(Q(pk__in=member_of) | Q(pk__in=stationed), active=True).order_by(
+            "level", "code"
+        )
+    )

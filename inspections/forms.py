@@ -8,7 +8,6 @@ from datetime import date, datetime
 
 from django import forms
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from core.errors import DomainError
 from core.models import User
 from grids import selectors as grid_selectors
-from grids.models import Department, DepartmentMembership, Grid, GridRole
+from grids.models import Department, Grid
 from inspections import services
 from inspections.models import ControlTier, Patrol, PollutionSource, SourceKind
 
@@ -211,40 +210,14 @@ class DateInput(forms.DateInput):
 def officer_candidates(*, grid: Grid, exclude: User, on: date) -> list[User]:
     """People who hold an enforcement role on ``grid`` or above it today, nearest grid first:
     whom an officer may name as the second officer of an enforcement inspection."""
-    roles = (
-        GridRole.objects.filter(
-            grid_selectors.active_q(on),
-            Q(grid=grid) | Q(grid__in=grid_selectors.grid_ancestors(grid=grid)),
-            role__in=services.ENFORCEMENT_ROLES,
-            user__is_active=True,
-        )
-        .exclude(user=exclude)
-        .select_related("user")
-        .order_by("-grid__level", "user__full_name", "user__username")
+    return grid_selectors.role_holders_over(
+        grid=grid, roles=services.ENFORCEMENT_ROLES, on=on, exclude=exclude
     )
-    seen: dict[int, User] = {}
-    for role in roles:
-        seen.setdefault(role.user_id, role.user)
-    return list(seen.values())
 
 
 def patrol_departments(*, user: User, grid: Grid, on: date) -> list[Department]:
-    """The departments a patrol by ``user`` may be booked to (for the ledger): those the user
-    belongs to, and those the user is stationed from on ``grid`` or above it."""
-    member_of = DepartmentMembership.objects.filter(grid_selectors.active_q(on), user=user).values(
-        "department_id"
-    )
-    stationed = GridRole.objects.filter(
-        grid_selectors.active_q(on),
-        Q(grid=grid) | Q(grid__in=grid_selectors.grid_ancestors(grid=grid)),
-        user=user,
-        department__isnull=False,
-    ).values("department_id")
-    return list(
-        Department.objects.filter(Q(pk__in=member_of) | Q(pk__in=stationed), active=True).order_by(
-            "level", "code"
-        )
-    )
+    """The departments a patrol by ``user`` may be booked to (for the ledger)."""
+    return grid_selectors.departments_serving(user=user, grid=grid, on=on)
 
 
 class PatrolForm(forms.Form):
