@@ -173,20 +173,13 @@ def _county_seed(*, county, diligence, rng, year, now, office, dispatcher) -> No
         if not villages and not Grid.objects.filter(parent=township).exists():
             villages = [township]  # a township without villages is a base grid itself
         unstaffed = 0 if diligence >= 0.9 else int((1 - diligence) * 12)
-        # Thousands of villages: one insert per township, not one service call (six
-        # statements) per village. The rows are what ``grid_role_assign`` would write.
-        GridRole.objects.bulk_create(
-            [
-                GridRole(
-                    grid=village,
-                    user=stationed,
-                    role=Role.OFFICER,
-                    department=env,
-                    starts_on=date(year, 1, 1),
-                )
-                for village in villages[unstaffed:]
-            ],
-            ignore_conflicts=True,
+        # Thousands of villages: one insert per township, not one service call per village.
+        grid_services.grid_role_assign_many(
+            grids=villages[unstaffed:],
+            user=stationed,
+            role=Role.OFFICER,
+            department=env,
+            starts_on=date(year, 1, 1),
         )
 
     # 3.1 listed sources (one county keeps none), 3.2 plans, inspections, ledgers.

@@ -330,6 +330,42 @@ def grid_role_assign(
     return assignment
 
 
+def grid_role_assign_many(
+    *,
+    grids: list[Grid],
+    user: User,
+    role: str,
+    starts_on: date | None = None,
+    employment: str = "",
+    department: Department | None = None,
+) -> int:
+    """``grid_role_assign`` for one person on many grids at once (e.g. an officer stationed in
+    every village of a township): the same checks, one INSERT; an assignment that already
+    exists is left as it is. Returns how many grids were asked for."""
+    if role not in Role.values:
+        raise DomainError(_("Unknown role %(role)s.") % {"role": role}, role=[_("Unknown.")])
+    if role == Role.INSPECTOR and employment not in GridRole.Employment.values:
+        raise DomainError(
+            _("An inspector is full-time or part-time."), employment=[_("Required for inspectors.")]
+        )
+    starts_on = starts_on or timezone.localdate()
+    GridRole.objects.bulk_create(
+        [
+            GridRole(
+                grid=grid,
+                user=user,
+                role=role,
+                starts_on=starts_on,
+                employment=employment,
+                department=department,
+            )
+            for grid in grids
+        ],
+        ignore_conflicts=True,
+    )
+    return len(grids)
+
+
 def grid_role_end(*, assignment: GridRole, on: date) -> GridRole:
     if on < assignment.starts_on:
         raise DomainError(_("A role cannot end before it starts."), ends_on=[_("Before start.")])

@@ -11,7 +11,6 @@ from assessment import services
 from assessment.tests.conftest import RUN_AT, YEAR, at, late_case
 from core.tests.factories import PASSWORD
 from grids.tests.conftest import reference_data_ensure, small_city_build
-from tests.browser.conftest import browser, browser_page, chromium_path  # noqa: F401
 
 pytestmark = [pytest.mark.browser]
 
