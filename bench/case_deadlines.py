@@ -950,6 +950,12 @@ def statement_label(sql: str, params=None) -> str:
     flat = " ".join(sql.split())
     if flat.startswith("SET LOCAL"):
         return flat
+    if flat.startswith("SAVEPOINT"):
+        return "SAVEPOINT (the breach rows' fallback, see cases/deadlines.py)"
+    if flat.startswith("RELEASE SAVEPOINT"):
+        return "RELEASE SAVEPOINT"
+    if "default_toast_compression" in flat:
+        return "is lz4 available? (once per process)"
     if flat.startswith("SELECT 1 FROM cases_casetimer"):
         return "probe: is any timer due? (index only)"
     if flat.startswith("WITH sweep_mine"):
@@ -1032,9 +1038,11 @@ def explain_sequence(calls: list[tuple[str, object]]) -> list[tuple[str, object,
     try:
         with transaction.atomic(), connection.cursor() as cur:
             for sql, params in calls:
-                if sql.lstrip().upper().startswith("SET "):
+                word = sql.lstrip().split(None, 1)[0].upper()
+                if word in ("SET", "SAVEPOINT", "RELEASE"):
                     cur.execute(sql, params)
-                    plans.append((sql, params, "(a setting, not a query)"))
+                    kind = "a setting" if word == "SET" else "a savepoint"
+                    plans.append((sql, params, f"({kind}, not a query)"))
                     continue
                 cur.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
                 plans.append((sql, params, "\n".join(row[0] for row in cur.fetchall())))

@@ -191,3 +191,30 @@ def test_the_sweep_leaves_a_case_someone_is_acting_on_for_the_next_run(small_cit
     assert first.fired == 2 and fired_first == {free.pk}
     assert deadlines.case_deadlines_sweep(now=at(2026, 11, 23, 10, 46)).fired == 2
     assert set(CaseBreach.objects.values_list("case_id", flat=True)) == {free.pk, held.pk}
+
+
+def test_a_timer_whose_breach_is_already_recorded_fires_once_and_the_rest_of_the_sweep_happens(
+    small_city, crew
+):
+    # given a pending timer whose level was already recorded as a breach (a state the sweep
+    # and timers_set never leave; an old row or a hand edit could), next to a clean case
+    officer = user_with_role(
+        small_city.lanshan_street, Role.DIRECT_RESPONSIBLE, username="officer1"
+    )
+    stale, clean = intake(crew, at(2026, 11, 23, 10, 0)), intake(crew, at(2026, 11, 23, 10, 0))
+    timer = CaseTimer.objects.get(case=stale, deadline="response", level="breach")
+    earlier = at(2026, 11, 23, 9, 0)
+    CaseBreach.objects.create(
+        case=stale, deadline="response", level="breach", due_at=timer.deadline_at, at=earlier
+    )
+    # when the sweep runs
+    result = deadlines.case_deadlines_sweep(now=at(2026, 11, 23, 10, 45))
+    # then the old record stays the only one for that level, everything else is done
+    assert result.fired == 4 and result.breaches == 3
+    breaches = CaseBreach.objects.filter(case=stale, deadline="response", level="breach")
+    assert [b.at for b in breaches] == [earlier]
+    assert CaseBreach.objects.filter(case=clean).count() == 2
+    assert set(Case.objects.values_list("response_met", flat=True)) == {False}
+    assert not CaseTimer.objects.filter(level__in=["warning", "breach"]).exists()
+    (note,) = deadline_notes(officer)
+    assert note.title == "Deadlines passed: 2 cases"
