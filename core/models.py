@@ -59,7 +59,10 @@ class ApiToken(models.Model):
 class Notification(models.Model):
     """An entry in a user's in-app inbox. ``dedupe_key`` makes "notify once" a constraint."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    # No index of its own: the unique (user, dedupe_key) and the inbox index lead with it.
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     kind = models.CharField(max_length=40)
     title = models.CharField(max_length=300)
     body = models.TextField(blank=True)
