@@ -588,37 +588,47 @@ def reports_page(request):
 # --- supervisions, requests for help, self-evaluations --------------------------------------
 
 
+def _record_list(request, *, selector, template: str, tab: str):
+    """A mechanism record list in the user's scope, filtered by a grid's subtree, paged."""
+    grid = _grid_filter(request)
+    page = Paginator(selector(user=request.user, grid=grid), LIST_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {"page": page, "grid": grid, "nav": "assessment", "tab": tab}
+    return render(request, template, context)
+
+
 @login_required
 @require_GET
 def supervisions_page(request):
-    grid = _grid_filter(request)
-    page = Paginator(
-        selectors.supervision_list(user=request.user, grid=grid), LIST_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
-    context = {"page": page, "grid": grid, "nav": "assessment", "tab": "supervisions"}
-    return render(request, "assessment/supervisions.html", context)
+    return _record_list(
+        request,
+        selector=selectors.supervision_list,
+        template="assessment/supervisions.html",
+        tab="supervisions",
+    )
 
 
 @login_required
 @require_GET
 def help_requests_page(request):
-    grid = _grid_filter(request)
-    page = Paginator(
-        selectors.help_request_list(user=request.user, grid=grid), LIST_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
-    context = {"page": page, "grid": grid, "nav": "assessment", "tab": "help"}
-    return render(request, "assessment/help_requests.html", context)
+    return _record_list(
+        request,
+        selector=selectors.help_request_list,
+        template="assessment/help_requests.html",
+        tab="help",
+    )
 
 
 @login_required
 @require_GET
 def self_evaluations_page(request):
-    grid = _grid_filter(request)
-    page = Paginator(
-        selectors.self_evaluation_list(user=request.user, grid=grid), LIST_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
-    context = {"page": page, "grid": grid, "nav": "assessment", "tab": "self"}
-    return render(request, "assessment/self_evaluations.html", context)
+    return _record_list(
+        request,
+        selector=selectors.self_evaluation_list,
+        template="assessment/self_evaluations.html",
+        tab="self",
+    )
 
 
 # --- public disclosure (no login) -------------------------------------------------------------
