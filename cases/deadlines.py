@@ -287,52 +287,97 @@ class _Sweep:
             )
         return "\nUNION ALL\n".join(parts)
 
-    def _told(self) -> str:
-        """Who hears of which timer, as (timer, person) pairs: the nearest holder of the
-        level's role, and for a warning or a breach the lead department's heads and handlers.
-        UNION: a person who is both hears once; two integers per row keep it cheap."""
+    def _sources(self) -> str:
+        """The fired timers by where their people come from (``kind``, ``src``): a holder
+        (``h``, the holder's user id), or for a warning or a breach the lead department
+        (``d``, the department's id), whose heads and handlers all hear the same."""
         role_of = "CASE s.level " + " ".join(f"WHEN '{lv}' THEN '{r}'" for lv, r in _ROLE.items())
         dept_levels = ", ".join(f"'{level}'" for level in _DEPARTMENT_LEVELS)
+        columns = "s.timer_id, s.level, s.case_id, s.number, s.line, s.ord"
+        return f"""
+            SELECT 'h' AS kind, h.user_id AS src, {columns}
+            FROM sweep_subject s
+            JOIN (SELECT DISTINCT grid_id, role, user_id FROM sweep_holders) h
+              ON h.grid_id = s.grid_id AND h.role = {role_of} END
+            UNION ALL
+            SELECT 'd' AS kind, s.department_id AS src, {columns}
+            FROM sweep_subject s
+            WHERE s.level IN ({dept_levels}) AND s.department_id IS NOT NULL
+        """  # noqa: S608 - constants
+
+    def _digests(self) -> str:
+        """Per source and level, what its people are told: the number of cases, the lines
+        in case-number order, and the first case and timer (for one case's title, link and
+        the message's key). Built once per department, not once per member."""
+        lines = (
+            "string_agg(line, %(nl)s ORDER BY ord)"
+            if self.postgres
+            else "group_concat(line, %(nl)s)"
+        )
+        return f"""
+            SELECT kind, src, level, count(DISTINCT case_id) AS cases, {lines} AS body,
+                   min(number) AS number, min(case_id) AS case_id, min(timer_id) AS timer_id
+            FROM sweep_sources GROUP BY kind, src, level
+        """  # noqa: S608 - constants
+
+    def _reach(self) -> str:
+        """Each person and level with the digests they are owed, and how many there are: a
+        holder's own, and one per department where they are a head or a handler."""
         m = DepartmentMembership._meta.db_table
         return f"""
-            SELECT s.timer_id, h.user_id
-            FROM sweep_subject s
-            JOIN sweep_holders h ON h.grid_id = s.grid_id AND h.role = {role_of} END
-            UNION
-            SELECT s.timer_id, dm.user_id
-            FROM sweep_subject s
-            JOIN {m} dm ON dm.department_id = s.department_id
-                 AND dm.position IN ('head', 'handler') AND dm.ends_on IS NULL
-            WHERE s.level IN ({dept_levels})
+            SELECT r.user_id, g.kind, g.src, g.level,
+                   count(*) OVER (PARTITION BY r.user_id, g.level) AS sources
+            FROM (SELECT DISTINCT 'h' AS kind, user_id AS src, user_id FROM sweep_holders
+                  UNION ALL
+                  SELECT DISTINCT 'd', department_id, user_id FROM {m}
+                  WHERE position IN ('head', 'handler') AND ends_on IS NULL) r
+            JOIN sweep_digests g ON g.kind = r.kind AND g.src = r.src
         """  # noqa: S608 - identifiers from _meta and constants
 
     def _notifications(self) -> str:
         """One message per person and level: about one case, its number and page; about
         several, their count, the list of them and the case list. The key (the level and the
-        lowest timer id among them) is unique to this sweep's timers and the same on a retry."""
+        lowest timer id among them) is unique to this sweep's timers and the same on a retry.
+
+        A person owed one digest (nearly everyone) gets it as it is; a person owed several
+        (a holder who is also in the department, or in two departments) gets them merged
+        from the timers, each timer once."""
+        lines = (
+            "string_agg(x.line, %(nl)s ORDER BY x.ord)"
+            if self.postgres
+            else "group_concat(x.line, %(nl)s)"
+        )
+        merged = f"""
+            SELECT r.user_id, g.level, g.cases, g.body, g.number, g.case_id, g.timer_id
+            FROM sweep_reach r
+            JOIN sweep_digests g ON g.kind = r.kind AND g.src = r.src AND g.level = r.level
+            WHERE r.sources = 1
+            UNION ALL
+            SELECT x.user_id, x.level, count(DISTINCT x.case_id), {lines}, min(x.number),
+                   min(x.case_id), min(x.timer_id)
+            FROM (SELECT DISTINCT r.user_id, s.level, s.timer_id, s.case_id, s.number, s.line,
+                         s.ord
+                  FROM sweep_reach r
+                  JOIN sweep_sources s ON s.kind = r.kind AND s.src = r.src AND s.level = r.level
+                  WHERE r.sources > 1) x
+            GROUP BY x.user_id, x.level
+        """  # noqa: S608 - constants
 
         def by_level(prefix: str) -> str:
             whens = " ".join(f"WHEN '{lv}' THEN %({prefix}_{lv})s" for lv in Level.values)
-            return f"CASE s.level {whens} END"
+            return f"CASE d.level {whens} END"
 
-        lines = (
-            "string_agg(s.line, %(nl)s ORDER BY s.ord)"
-            if self.postgres
-            else "group_concat(s.line, %(nl)s)"
-        )
-        cases = "count(DISTINCT s.case_id)"
         return f"""
             INSERT INTO {self.note} (user_id, kind, title, body, url, dedupe_key, created_at)
-            SELECT t.user_id, 'case_deadline',
-                CASE WHEN {cases} = 1 THEN {by_level("one")} || min(s.number)
-                     ELSE replace({by_level("many")}, %(count)s, CAST({cases} AS TEXT)) END,
-                CASE WHEN {cases} = 1 THEN '' ELSE {lines} END,
-                CASE WHEN {cases} = 1 THEN %(case_url)s || CAST(min(s.case_id) AS TEXT) || '/'
-                     WHEN s.level = 'warning' THEN %(list_url)s ELSE %(overdue_url)s END,
-                'case_timers:' || s.level || ':' || CAST(min(s.timer_id) AS TEXT), %(now)s
-            FROM sweep_told t JOIN sweep_subject s ON s.timer_id = t.timer_id
+            SELECT d.user_id, 'case_deadline',
+                CASE WHEN d.cases = 1 THEN {by_level("one")} || d.number
+                     ELSE replace({by_level("many")}, %(count)s, CAST(d.cases AS TEXT)) END,
+                CASE WHEN d.cases = 1 THEN '' ELSE d.body END,
+                CASE WHEN d.cases = 1 THEN %(case_url)s || CAST(d.case_id AS TEXT) || '/'
+                     WHEN d.level = 'warning' THEN %(list_url)s ELSE %(overdue_url)s END,
+                'case_timers:' || d.level || ':' || CAST(d.timer_id AS TEXT), %(now)s
+            FROM ({merged}) d
             WHERE true
-            GROUP BY t.user_id, s.level
             ON CONFLICT (user_id, dedupe_key) DO NOTHING
         """  # noqa: S608 - identifiers from _meta; values are parameters
 
@@ -376,7 +421,9 @@ class _Sweep:
             sweep_flagged AS ({self._flags()} RETURNING 1),
             sweep_subject AS MATERIALIZED ({self._subject()}),
             sweep_holders AS MATERIALIZED ({self._holders()}),
-            sweep_told AS ({self._told()}),
+            sweep_sources AS MATERIALIZED ({self._sources()}),
+            sweep_digests AS MATERIALIZED ({self._digests()}),
+            sweep_reach AS MATERIALIZED ({self._reach()}),
             sweep_notified AS ({self._notifications()} RETURNING 1)
             SELECT (SELECT count(*) FROM sweep_fired), (SELECT count(*) FROM sweep_breached),
                    (SELECT count(*) FROM sweep_notified)
@@ -405,12 +452,22 @@ class _Sweep:
             self._flags(),
             f"CREATE TEMP TABLE sweep_subject AS {self._subject()}",
             f"CREATE TEMP TABLE sweep_holders AS {self._holders()}",
-            f"CREATE TEMP TABLE sweep_told AS {self._told()}",
+            f"CREATE TEMP TABLE sweep_sources AS {self._sources()}",
+            f"CREATE TEMP TABLE sweep_digests AS {self._digests()}",
+            f"CREATE TEMP TABLE sweep_reach AS {self._reach()}",
             self._notifications(),
         ):
             cursor.execute(sql, self.params)
             counts.append(max(cursor.rowcount, 0))
-        for table in ("sweep_mine", "sweep_fired", "sweep_subject", "sweep_holders", "sweep_told"):
+        for table in (
+            "sweep_mine",
+            "sweep_fired",
+            "sweep_subject",
+            "sweep_holders",
+            "sweep_sources",
+            "sweep_digests",
+            "sweep_reach",
+        ):
             cursor.execute(f"DROP TABLE temp.{table}")
         return DeadlineSweepResult(fired=counts[0], breaches=counts[1], notified=counts[-1])
 

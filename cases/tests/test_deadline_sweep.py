@@ -2,7 +2,7 @@
 and cases someone is acting on."""
 
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from cases import deadlines, services
 from cases.models import Case, CaseBreach, CaseTimer
 from core.models import Notification
+from grids import services as grid_services
 from grids.models import Role
 from grids.tests.conftest import user_with_role
 
@@ -106,6 +107,28 @@ def test_the_lead_department_hears_of_its_handling_deadlines(small_city, crew):
     )
     assert deadline_notes(crew.housing_handler) == []
     assert set(Case.objects.values_list("handling_met", flat=True)) == {False}
+
+
+def test_a_person_who_is_both_the_grid_officer_and_in_the_department_hears_each_case_once(
+    small_city, crew
+):
+    # given the lead department's handler is also the direct responsible of the cases' grid
+    grid_services.grid_role_assign(
+        grid=small_city.lanshan_street,
+        user=crew.env_handler,
+        role=Role.DIRECT_RESPONSIBLE,
+        starts_on=date(2024, 1, 1),
+    )
+    first = dispatched(crew, at(2026, 11, 20, 16, 0))
+    second = dispatched(crew, at(2026, 11, 20, 16, 0))
+    # when both handling deadlines pass
+    deadlines.case_deadlines_sweep(now=at(2026, 11, 25, 16, 30))
+    # then one message lists each case once
+    (note,) = deadline_notes(crew.env_handler)
+    assert note.title == "Deadlines passed: 2 cases"
+    assert sorted(note.body.splitlines()) == sorted(
+        f"{c.number} (Handling)" for c in (first, second)
+    )
 
 
 def test_a_rolled_back_sweep_does_the_same_again_and_a_second_run_nothing(small_city, crew):
