@@ -1309,9 +1309,23 @@ def section(meta: dict, m: dict, header: list[str], runs: int, command: str) -> 
         "|---:|---|---:|---|",
     ]
     best = m["best"]
+    # a statement of the best run next to the same statement of the others, by label (a
+    # once-per-process query makes the first run's list longer)
     for i, (label, elapsed) in enumerate(m["statement_runs"][best]):
-        others = ", ".join(ms(c[i][1]) for c in m["statement_runs"] if len(c) > i)
-        lines.append(f"| {i + 1} | {label} | {ms(elapsed)} | {others} |")
+        nth = [lab for lab, _ in m["statement_runs"][best][:i]].count(label)
+        others = []
+        for run in m["statement_runs"]:
+            same = [t for lab, t in run if lab == label]
+            others.append(ms(same[nth]) if len(same) > nth else "—")
+        lines.append(f"| {i + 1} | {label} | {ms(elapsed)} | {', '.join(others)} |")
+    rest = [
+        total - sum(t for _, t in run)
+        for total, run in zip(m["backlog"], m["statement_runs"], strict=True)
+    ]
+    lines.append(
+        f"| | the commit, and Python around the statements (the call's time less its"
+        f" statements') | {ms(rest[best])} | {', '.join(ms(r) for r in rest)} |"
+    )
     lines += [
         "",
         "### EXPLAIN (ANALYZE, BUFFERS) of the probe, steady state",
