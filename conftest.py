@@ -9,6 +9,9 @@ import os
 
 import pytest
 
+# One set of browser fixtures for every app's browser tests (one Chromium per test process).
+pytest_plugins = ["tests.browser.fixtures"]
+
 IN_CI = os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
 
 

@@ -28,7 +28,6 @@ from grids.tests.conftest import demo_city, english, small_city, user_with_role 
 from inspections import plans as inspection_plans
 from inspections import services as inspection_services
 from inspections.models import Patrol, PollutionSource
-from tests.browser.conftest import browser, browser_page, chromium_path  # noqa: F401
 
 TZ = ZoneInfo("Asia/Shanghai")
 YEAR = 2025
