@@ -228,11 +228,15 @@ class _Sweep:
         """  # noqa: S608 - identifiers from _meta; values are parameters
 
     def _flags(self) -> str:
+        """``<deadline>_met = false`` where the deadline's breach fired and it is neither met
+        nor marked yet. Which deadlines passed is gathered per case first (one row per case,
+        joined once), not looked up per column and row."""
+        per_case = ",\n".join(
+            f"max(CASE WHEN deadline = '{d}' THEN 1 ELSE 0 END) AS {d}" for d in _DONE
+        )
+
         def missed(deadline: str) -> str:
-            done = _DONE[deadline]
-            breached = f"level = 'breach' AND deadline = '{deadline}'"
-            sub = f"SELECT case_id FROM sweep_fired WHERE {breached}"  # noqa: S608 - constants
-            return f"{deadline}_met IS NULL AND {done} IS NULL AND id IN ({sub})"
+            return f"m.{deadline} = 1 AND {deadline}_met IS NULL AND {_DONE[deadline]} IS NULL"
 
         sets = ",\n".join(
             f"{d}_met = CASE WHEN {missed(d)} THEN false ELSE {d}_met END" for d in _DONE
@@ -240,8 +244,9 @@ class _Sweep:
         any_missed = " OR ".join(f"({missed(d)})" for d in _DONE)
         return f"""
             UPDATE {self.case} SET {sets}
-            WHERE id IN (SELECT case_id FROM sweep_fired WHERE level = 'breach')
-              AND ({any_missed})
+            FROM (SELECT case_id, {per_case} FROM sweep_fired WHERE level = 'breach'
+                  GROUP BY case_id) m
+            WHERE {self.case}.id = m.case_id AND ({any_missed})
         """  # noqa: S608 - identifiers from _meta and constants
 
     def _subject(self) -> str:
