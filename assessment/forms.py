@@ -19,7 +19,17 @@ from grids import selectors as grid_selectors
 from grids.models import Department, Grid
 from inspections.forms import add_domain_errors
 
-__all__ = ["FactForm", "MeetingForm", "ReportForm", "add_domain_errors"]
+__all__ = [
+    "AnswerForm",
+    "FactForm",
+    "HelpRequestForm",
+    "MeetingForm",
+    "RectificationForm",
+    "ReportForm",
+    "SelfEvaluationForm",
+    "SupervisionForm",
+    "add_domain_errors",
+]
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 GRID_CODE_RE = r"^\d{12,15}$"
@@ -43,6 +53,16 @@ def _visible_grid(user: User, code: str) -> Grid:
     if grid is None:
         raise forms.ValidationError(_("Unknown grid, or it lies outside your area."))
     return grid
+
+
+def _department_of(user: User, code: str | None) -> Department | None:
+    code = (code or "").strip()
+    if not code:
+        return None
+    department = grid_selectors.department_list(user=user).filter(code=code).first()
+    if department is None:
+        raise forms.ValidationError(_("Unknown department, or it lies outside your area."))
+    return department
 
 
 class FactForm(forms.Form):
@@ -138,13 +158,7 @@ class MeetingForm(forms.Form):
         return _visible_grid(self.user, self.cleaned_data["grid"])
 
     def clean_department(self) -> Department | None:
-        code = (self.cleaned_data.get("department") or "").strip()
-        if not code:
-            return None
-        department = grid_selectors.department_list(user=self.user).filter(code=code).first()
-        if department is None:
-            raise forms.ValidationError(_("Unknown department, or it lies outside your area."))
-        return department
+        return _department_of(self.user, self.cleaned_data.get("department"))
 
     def service_kwargs(self) -> dict:
         from assessment.services import DecisionInput
@@ -217,3 +231,175 @@ class ReportForm(forms.Form):
             "summary": data["summary"],
             "document": data.get("document"),
         }
+
+
+class SupervisionForm(forms.Form):
+    """A supervision of a grid below by its grid's office, or by one of its departments."""
+
+    supervisor_grid = _GridCodeField(label=gettext_lazy("Supervising grid (code)"))
+    target_grid = _GridCodeField(label=gettext_lazy("Supervised grid (code)"))
+    department = forms.CharField(
+        label=gettext_lazy("Department (code)"),
+        max_length=60,
+        required=False,
+        help_text=gettext_lazy("Empty: a comprehensive supervision by the grid's office."),
+    )
+    held_on = forms.DateField(label=gettext_lazy("Held on"), widget=DATE_INPUT)
+    topic = forms.CharField(label=gettext_lazy("Topic"), max_length=200)
+    findings = forms.CharField(
+        label=gettext_lazy("Findings"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    rectification_due = forms.DateField(
+        label=gettext_lazy("Rectification due"), required=False, widget=DATE_INPUT
+    )
+    document = forms.FileField(label=gettext_lazy("Document"), required=False)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_department(self) -> Department | None:
+        return _department_of(self.user, self.cleaned_data.get("department"))
+
+    def clean(self) -> dict:
+        """The grids by code: for a department's supervision any grid (the service checks it
+        lies in the department's area, as the API does), else one the user may see."""
+        data = super().clean()
+        department = data.get("department")
+        for name in ("supervisor_grid", "target_grid"):
+            code = data.get(name)
+            if not code:
+                continue
+            try:
+                if department is None:
+                    data[name] = _visible_grid(self.user, code)
+                else:
+                    grid = Grid.objects.filter(code=code).first()
+                    if grid is None:
+                        raise forms.ValidationError(_("Unknown grid."))
+                    data[name] = grid
+            except forms.ValidationError as exc:
+                self.add_error(name, exc)
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "supervisor_grid": data["supervisor_grid"],
+            "target_grid": data["target_grid"],
+            "department": data.get("department"),
+            "held_on": data["held_on"],
+            "topic": data["topic"],
+            "findings": data["findings"],
+            "rectification_due": data.get("rectification_due"),
+            "document": data.get("document"),
+        }
+
+
+class RectificationForm(forms.Form):
+    """What the supervised grid did about a supervision's findings, and when."""
+
+    rectification = forms.CharField(
+        label=gettext_lazy("Rectification"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    rectified_on = forms.DateField(
+        label=gettext_lazy("Rectified on"), required=False, widget=DATE_INPUT
+    )
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {"rectification": data["rectification"], "rectified_on": data.get("rectified_on")}
+
+
+class SelfEvaluationForm(forms.Form):
+    """A grid's yearly evaluation of its own running, reported upward."""
+
+    grid = _GridCodeField()
+    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100)
+    score = forms.DecimalField(
+        label=gettext_lazy("Own score"),
+        required=False,
+        max_digits=6,
+        decimal_places=2,
+        help_text=gettext_lazy("Optional, 0 to 200."),
+    )
+    summary = forms.CharField(
+        label=gettext_lazy("Summary"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    problems = forms.CharField(
+        label=gettext_lazy("Problems found"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    document = forms.FileField(label=gettext_lazy("Document"), required=False)
+
+    def __init__(self, *args, user: User, **kwargs):
+        kwargs["initial"] = {
+            "year": timezone.localdate().year - 1,
+            **(kwargs.get("initial") or {}),
+        }
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_grid(self) -> Grid:
+        return _visible_grid(self.user, self.cleaned_data["grid"])
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "grid": data["grid"],
+            "year": data["year"],
+            "score": data.get("score"),
+            "summary": data["summary"],
+            "problems": data.get("problems") or "",
+            "document": data.get("document"),
+        }
+
+
+class HelpRequestForm(forms.Form):
+    """A grid asks a grid above it (its parent when none is given) for help."""
+
+    from_grid = _GridCodeField(label=gettext_lazy("Asking grid (code)"))
+    to_grid = _GridCodeField(
+        label=gettext_lazy("Asked grid (code)"),
+        required=False,
+        help_text=gettext_lazy("Empty: the grid directly above."),
+    )
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200)
+    body = forms.CharField(
+        label=gettext_lazy("The problem"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    document = forms.FileField(label=gettext_lazy("Document"), required=False)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_from_grid(self) -> Grid:
+        return _visible_grid(self.user, self.cleaned_data["from_grid"])
+
+    def clean_to_grid(self) -> Grid | None:
+        code = self.cleaned_data.get("to_grid")
+        if not code:
+            return None
+        # The grid above may lie outside the asker's own area: any grid is named by its code.
+        grid = Grid.objects.filter(code=code).first()
+        if grid is None:
+            raise forms.ValidationError(_("Unknown grid."))
+        return grid
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "from_grid": data["from_grid"],
+            "to_grid": data.get("to_grid"),
+            "subject": data["subject"],
+            "body": data["body"],
+            "document": data.get("document"),
+        }
+
+
+class AnswerForm(forms.Form):
+    """The asked grid's answer to a request for help."""
+
+    answer = forms.CharField(label=gettext_lazy("Answer"), widget=forms.Textarea(attrs={"rows": 2}))

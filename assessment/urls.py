@@ -40,7 +40,22 @@ urlpatterns = [
     ),
     path("assessment/reports/", views.reports_page, name="assessment-reports"),
     path("assessment/supervisions/", views.supervisions_page, name="assessment-supervisions"),
+    re_path(
+        rf"^assessment/supervisions/{ROW}/rectification/$",
+        views.supervision_rectify,
+        name="assessment-supervision-rectify",
+    ),
+    re_path(
+        rf"^assessment/supervisions/{ROW}/publish/$",
+        views.supervision_publish,
+        name="assessment-supervision-publish",
+    ),
     path("assessment/help-requests/", views.help_requests_page, name="assessment-help-requests"),
+    re_path(
+        rf"^assessment/help-requests/{ROW}/answer/$",
+        views.help_request_answer,
+        name="assessment-help-request-answer",
+    ),
     path(
         "assessment/self-evaluations/",
         views.self_evaluations_page,

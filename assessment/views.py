@@ -29,7 +29,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessment import selectors, services
-from assessment.forms import FactForm, MeetingForm, ReportForm, add_domain_errors
+from assessment.forms import (
+    AnswerForm,
+    FactForm,
+    HelpRequestForm,
+    MeetingForm,
+    RectificationForm,
+    ReportForm,
+    SelfEvaluationForm,
+    SupervisionForm,
+    add_domain_errors,
+)
 from assessment.models import RuleItem, ScoreSheet
 from core.errors import DomainError, Forbidden
 from grids import selectors as grid_selectors
@@ -585,49 +595,278 @@ def reports_page(request):
     return render(request, "assessment/reports.html", context, status=400 if failed else 200)
 
 
-# --- supervisions, requests for help, self-evaluations --------------------------------------
+# --- supervisions ------------------------------------------------------------------------------
 
 
-def _record_list(request, *, selector, template: str, tab: str):
-    """A mechanism record list in the user's scope, filtered by a grid's subtree, paged."""
+def _may_write_supervision(user, supervision, cache: dict) -> bool:
+    """Whether the service would let the user record the rectification or publish: whoever
+    may record for the supervising department, or else for the supervising grid."""
+    if supervision.department_id:
+        key = ("department", supervision.department_id)
+        if key not in cache:
+            cache[key] = selectors.may_record_for_department(
+                user=user, department=supervision.department
+            )
+    else:
+        key = ("grid", supervision.supervisor_grid_id)
+        if key not in cache:
+            cache[key] = selectors.may_record_for_grid(user=user, grid=supervision.supervisor_grid)
+    return cache[key]
+
+
+def _supervisions_render(request, *, form, row=None, row_form=None, row_errors=None):
+    """The supervisions list with the entry form; each row the user may write carries its
+    rectification form (the failed one bound, with its errors) and whether it may be
+    published."""
+    user = request.user
     grid = _grid_filter(request)
-    page = Paginator(selector(user=request.user, grid=grid), LIST_PAGE_SIZE).get_page(
+    page = Paginator(selectors.supervision_list(user=user, grid=grid), LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    context = {"page": page, "grid": grid, "nav": "assessment", "tab": tab}
-    return render(request, template, context)
+    page.object_list = list(page.object_list)  # the rows carry their forms to the template
+    cache: dict = {}
+    for supervision in page.object_list:
+        supervision.writable = _may_write_supervision(user, supervision, cache)
+        if row is not None and supervision.pk == row:
+            supervision.row_errors = row_errors or []
+        if row is not None and supervision.pk == row and row_form is not None:
+            supervision.rectify_form = row_form
+        elif supervision.writable:
+            supervision.rectify_form = RectificationForm(
+                initial={"rectification": supervision.rectification},
+                auto_id=f"id_r{supervision.pk}_%s",
+            )
+    context = {
+        "page": page,
+        "grid": grid,
+        "form": form,
+        "grid_hints": _grid_hints(user),
+        "list_url": reverse("assessment-supervisions"),
+        "nav": "assessment",
+        "tab": "supervisions",
+    }
+    failed = request.method == "POST" and (
+        bool(form.errors) or bool(row_errors) or bool(row_form is not None and row_form.errors)
+    )
+    return render(request, "assessment/supervisions.html", context, status=400 if failed else 200)
+
+
+def _list_anchor(request, name: str, anchor: str) -> str:
+    """The list page (with the grid and page the row's form was posted from) at a row."""
+    query = request.GET.urlencode()
+    return reverse(name) + (f"?{query}" if query else "") + f"#{anchor}"
+
+
+def _supervision_anchor(pk: int) -> str:
+    return reverse("assessment-supervisions") + f"#supervision-{pk}"
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def supervisions_page(request):
-    return _record_list(
-        request,
-        selector=selectors.supervision_list,
-        template="assessment/supervisions.html",
-        tab="supervisions",
+    """Supervisions in the user's area, and the form to record one."""
+    user = request.user
+    grid = _grid_filter(request)
+    form = SupervisionForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        user=user,
+        initial={"supervisor_grid": grid.code} if grid else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            supervision = services.supervision_record(actor=user, **form.service_kwargs())
+        except Forbidden as exc:
+            form.add_error(None, str(exc))
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The supervision of %(grid)s is recorded.")
+                % {"grid": supervision.target_grid.name},
+            )
+            return redirect(_supervision_anchor(supervision.pk))
+    return _supervisions_render(request, form=form)
+
+
+@login_required
+@require_POST
+def supervision_rectify(request, pk: int):
+    """Record what was done about a supervision's findings."""
+    supervision = selectors.supervision_get(user=request.user, pk=pk)
+    row_form = RectificationForm(request.POST, auto_id=f"id_r{pk}_%s")
+    if row_form.is_valid():
+        try:
+            services.supervision_rectification_record(
+                supervision=supervision, actor=request.user, **row_form.service_kwargs()
+            )
+        except Forbidden as exc:
+            row_form.add_error(None, str(exc))
+        except DomainError as exc:
+            add_domain_errors(row_form, exc)
+        else:
+            messages.success(request, _("The rectification is recorded."))
+            return redirect(_list_anchor(request, "assessment-supervisions", f"supervision-{pk}"))
+    return _supervisions_render(
+        request, form=SupervisionForm(user=request.user), row=int(pk), row_form=row_form
     )
 
 
 @login_required
-@require_GET
-def help_requests_page(request):
-    return _record_list(
-        request,
-        selector=selectors.help_request_list,
-        template="assessment/help_requests.html",
-        tab="help",
-    )
+@require_POST
+def supervision_publish(request, pk: int):
+    """Publish a supervision's findings and rectification on the disclosure page."""
+    supervision = selectors.supervision_get(user=request.user, pk=pk)
+    try:
+        services.supervision_publish(supervision=supervision, actor=request.user)
+    except DomainError as exc:  # Forbidden and Conflict included
+        return _supervisions_render(
+            request,
+            form=SupervisionForm(user=request.user),
+            row=int(pk),
+            row_errors=[str(exc), *_extra_messages(exc)],
+        )
+    messages.success(request, _("The supervision is published on the disclosure page."))
+    return redirect(_list_anchor(request, "assessment-supervisions", f"supervision-{pk}"))
+
+
+# --- self-evaluations -------------------------------------------------------------------------
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def self_evaluations_page(request):
-    return _record_list(
-        request,
-        selector=selectors.self_evaluation_list,
-        template="assessment/self_evaluations.html",
-        tab="self",
+    """Self-evaluations in the user's area, and the form for a grid to submit its own."""
+    user = request.user
+    grid = _grid_filter(request)
+    form = SelfEvaluationForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        user=user,
+        initial={"grid": grid.code} if grid else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            evaluation = services.self_evaluation_submit(actor=user, **form.service_kwargs())
+        except Forbidden as exc:
+            form.add_error("grid", str(exc))
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The %(year)s self-evaluation of %(grid)s is submitted.")
+                % {"year": evaluation.year, "grid": evaluation.grid.name},
+            )
+            return redirect(reverse("assessment-self-evaluations") + f"#self-{evaluation.pk}")
+    page = Paginator(selectors.self_evaluation_list(user=user, grid=grid), LIST_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "grid": grid,
+        "form": form,
+        "grid_hints": _grid_hints(user),
+        "list_url": reverse("assessment-self-evaluations"),
+        "nav": "assessment",
+        "tab": "self",
+    }
+    failed = request.method == "POST" and bool(form.errors)
+    return render(
+        request, "assessment/self_evaluations.html", context, status=400 if failed else 200
+    )
+
+
+# --- requests for help ------------------------------------------------------------------------
+
+
+def _help_render(request, *, form, row=None, row_form=None):
+    """The requests list with the entry form; each open request the user may answer (he may
+    record for the asked grid) carries its answer form, the failed one bound."""
+    user = request.user
+    grid = _grid_filter(request)
+    page = Paginator(selectors.help_request_list(user=user, grid=grid), LIST_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    page.object_list = list(page.object_list)  # the rows carry their forms to the template
+    cache: dict = {}
+    for help_request in page.object_list:
+        if help_request.answered_at:
+            continue
+        if help_request.to_grid_id not in cache:
+            cache[help_request.to_grid_id] = selectors.may_record_for_grid(
+                user=user, grid=help_request.to_grid
+            )
+        if row is not None and help_request.pk == row:
+            help_request.answer_form = row_form
+        elif cache[help_request.to_grid_id]:
+            help_request.answer_form = AnswerForm(auto_id=f"id_a{help_request.pk}_%s")
+    context = {
+        "page": page,
+        "grid": grid,
+        "form": form,
+        "grid_hints": _grid_hints(user),
+        "list_url": reverse("assessment-help-requests"),
+        "nav": "assessment",
+        "tab": "help",
+    }
+    failed = request.method == "POST" and (
+        bool(form.errors) or bool(row_form is not None and row_form.errors)
+    )
+    return render(request, "assessment/help_requests.html", context, status=400 if failed else 200)
+
+
+def _help_anchor(pk: int) -> str:
+    return reverse("assessment-help-requests") + f"#help-{pk}"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def help_requests_page(request):
+    """Requests for help from or to the user's grids, and the form to ask one."""
+    user = request.user
+    grid = _grid_filter(request)
+    form = HelpRequestForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        user=user,
+        initial={"from_grid": grid.code} if grid else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            help_request = services.help_request_make(actor=user, **form.service_kwargs())
+        except Forbidden as exc:
+            form.add_error("from_grid", str(exc))
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The request is sent to %(grid)s.") % {"grid": help_request.to_grid.name},
+            )
+            return redirect(_help_anchor(help_request.pk))
+    return _help_render(request, form=form)
+
+
+@login_required
+@require_POST
+def help_request_answer(request, pk: int):
+    """The asked grid answers a request for help."""
+    help_request = selectors.help_request_get(user=request.user, pk=pk)
+    row_form = AnswerForm(request.POST, auto_id=f"id_a{pk}_%s")
+    if row_form.is_valid():
+        try:
+            services.help_request_answer(
+                request=help_request, actor=request.user, answer=row_form.cleaned_data["answer"]
+            )
+        except DomainError as exc:  # Forbidden and Conflict included
+            add_domain_errors(row_form, exc)
+        else:
+            messages.success(request, _("The answer is recorded."))
+            return redirect(_list_anchor(request, "assessment-help-requests", f"help-{pk}"))
+    return _help_render(
+        request, form=HelpRequestForm(user=request.user), row=int(pk), row_form=row_form
     )
 
 
