@@ -494,30 +494,42 @@ def _grid_filter(request):
     return grid_selectors.grid_get(user=request.user, code=code)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def meetings_page(request):
-    """Joint meetings in the user's area (``?grid=`` for one grid and below), and the form to
-    record one."""
+def _record_page(
+    request,
+    *,
+    form_class,
+    submit,
+    done,
+    selector,
+    template: str,
+    tab: str,
+    list_url: str | None = None,
+    field_of: dict | None = None,
+):
+    """A record list in the user's area (``?grid=`` for one grid and below) with the form that
+    adds one: a POST goes to the service ``submit``, whose refusal shows on the form (400,
+    nothing stored); ``done(record)`` gives the success message and where to go next."""
     user = request.user
     grid = _grid_filter(request)
-    form = MeetingForm(
-        request.POST if request.method == "POST" else None,
-        request.FILES if request.method == "POST" else None,
+    posted = request.method == "POST"
+    form = form_class(
+        request.POST if posted else None,
+        request.FILES if posted else None,
         user=user,
         initial={"grid": grid.code} if grid else None,
     )
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         try:
-            meeting = services.joint_meeting_record(actor=user, **form.service_kwargs())
+            record = submit(actor=user, **form.service_kwargs())
         except Forbidden as exc:
             form.add_error("grid", str(exc))
         except DomainError as exc:
-            add_domain_errors(form, exc, field_of={"decisions": "decision"})
+            add_domain_errors(form, exc, field_of=field_of)
         else:
-            messages.success(request, _("The meeting is recorded."))
-            return redirect("assessment-meeting", pk=meeting.pk)
-    page = Paginator(selectors.meeting_list(user=user, grid=grid), LIST_PAGE_SIZE).get_page(
+            message, url = done(record)
+            messages.success(request, message)
+            return redirect(url)
+    page = Paginator(selector(user=user, grid=grid), LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     context = {
@@ -526,10 +538,30 @@ def meetings_page(request):
         "form": form,
         "grid_hints": _grid_hints(user),
         "nav": "assessment",
-        "tab": "meetings",
+        "tab": tab,
     }
-    failed = request.method == "POST" and bool(form.errors)
-    return render(request, "assessment/meetings.html", context, status=400 if failed else 200)
+    if list_url:
+        context["list_url"] = list_url
+    return render(request, template, context, status=400 if posted and form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meetings_page(request):
+    """Joint meetings in the user's area, and the form to record one."""
+    return _record_page(
+        request,
+        form_class=MeetingForm,
+        submit=services.joint_meeting_record,
+        done=lambda meeting: (
+            _("The meeting is recorded."),
+            reverse("assessment-meeting", args=[meeting.pk]),
+        ),
+        selector=selectors.meeting_list,
+        template="assessment/meetings.html",
+        tab="meetings",
+        field_of={"decisions": "decision"},
+    )
 
 
 @login_required
@@ -558,41 +590,19 @@ def meeting_document(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def reports_page(request):
     """Half-yearly reports in the user's area, and the form for a county to submit one."""
-    user = request.user
-    grid = _grid_filter(request)
-    form = ReportForm(
-        request.POST if request.method == "POST" else None,
-        request.FILES if request.method == "POST" else None,
-        user=user,
-        initial={"grid": grid.code} if grid else None,
+    return _record_page(
+        request,
+        form_class=ReportForm,
+        submit=services.half_year_report_submit,
+        done=lambda report: (
+            _("The %(year)s H%(h)s report of %(grid)s is submitted.")
+            % {"year": report.year, "h": report.half, "grid": report.grid.name},
+            reverse("assessment-reports") + f"#report-{report.pk}",
+        ),
+        selector=selectors.report_list,
+        template="assessment/reports.html",
+        tab="reports",
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            report = services.half_year_report_submit(actor=user, **form.service_kwargs())
-        except Forbidden as exc:
-            form.add_error("grid", str(exc))
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("The %(year)s H%(h)s report of %(grid)s is submitted.")
-                % {"year": report.year, "h": report.half, "grid": report.grid.name},
-            )
-            return redirect(reverse("assessment-reports") + f"#report-{report.pk}")
-    page = Paginator(selectors.report_list(user=user, grid=grid), LIST_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    context = {
-        "page": page,
-        "grid": grid,
-        "form": form,
-        "grid_hints": _grid_hints(user),
-        "nav": "assessment",
-        "tab": "reports",
-    }
-    failed = request.method == "POST" and bool(form.errors)
-    return render(request, "assessment/reports.html", context, status=400 if failed else 200)
 
 
 # --- supervisions ------------------------------------------------------------------------------
@@ -738,43 +748,19 @@ def supervision_publish(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def self_evaluations_page(request):
     """Self-evaluations in the user's area, and the form for a grid to submit its own."""
-    user = request.user
-    grid = _grid_filter(request)
-    form = SelfEvaluationForm(
-        request.POST if request.method == "POST" else None,
-        request.FILES if request.method == "POST" else None,
-        user=user,
-        initial={"grid": grid.code} if grid else None,
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            evaluation = services.self_evaluation_submit(actor=user, **form.service_kwargs())
-        except Forbidden as exc:
-            form.add_error("grid", str(exc))
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("The %(year)s self-evaluation of %(grid)s is submitted.")
-                % {"year": evaluation.year, "grid": evaluation.grid.name},
-            )
-            return redirect(reverse("assessment-self-evaluations") + f"#self-{evaluation.pk}")
-    page = Paginator(selectors.self_evaluation_list(user=user, grid=grid), LIST_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    context = {
-        "page": page,
-        "grid": grid,
-        "form": form,
-        "grid_hints": _grid_hints(user),
-        "list_url": reverse("assessment-self-evaluations"),
-        "nav": "assessment",
-        "tab": "self",
-    }
-    failed = request.method == "POST" and bool(form.errors)
-    return render(
-        request, "assessment/self_evaluations.html", context, status=400 if failed else 200
+    return _record_page(
+        request,
+        form_class=SelfEvaluationForm,
+        submit=services.self_evaluation_submit,
+        done=lambda evaluation: (
+            _("The %(year)s self-evaluation of %(grid)s is submitted.")
+            % {"year": evaluation.year, "grid": evaluation.grid.name},
+            reverse("assessment-self-evaluations") + f"#self-{evaluation.pk}",
+        ),
+        selector=selectors.self_evaluation_list,
+        template="assessment/self_evaluations.html",
+        tab="self",
+        list_url=reverse("assessment-self-evaluations"),
     )
 
 
