@@ -11,6 +11,8 @@ number of cases (grids roll up from the case's grid to the levels in ``GRID_LEVE
 Definitions (each a count; rates are count / base and shown by the API):
 - on-time dispatch rate: ``dispatch_met`` true / dispatch outcome known;
 - on-time closure rate: ``handling_met`` true / handling outcome known;
+  an outcome is known once the step settled it (``*_met``) or once the deadline passed
+  unmet (the deadline sweep's ``breach`` row on the case);
 - closure rate: closed (verified, evaluated or assessed) / all cases of the period;
 - rework rate: cases sent back at least once / cases fed back;
 - returns: a department's "not our duty" returns (per department: the returns it made);
@@ -26,13 +28,13 @@ from collections import defaultdict
 from datetime import date, datetime, time
 
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment import selectors
 from assessment.models import PerformanceFigure, PerformancePeriod
-from cases.models import Case, CaseAssignment, CaseEvent, Channel
+from cases.models import Case, CaseAssignment, CaseBreach, CaseEvent, Channel
 from core.errors import Conflict, DomainError, Forbidden
 from core.models import User
 from grids import county as county_sql
@@ -92,12 +94,20 @@ def _period_cases(period: PerformancePeriod):
     )
 
 
+def _known(deadline: str) -> Q:
+    """The deadline's outcome is known: settled by its step, or passed unmet (breach row)."""
+    passed = CaseBreach.objects.filter(
+        case=OuterRef("pk"), deadline=deadline, level=CaseBreach.Level.BREACH
+    )
+    return Q(**{f"{deadline}_met__isnull": False}) | Q(Exists(passed))
+
+
 def _metrics() -> dict:
     return {
         "cases": Count("pk"),
-        "dispatched": Count("pk", filter=Q(dispatch_met__isnull=False)),
+        "dispatched": Count("pk", filter=_known("dispatch")),
         "dispatched_on_time": Count("pk", filter=Q(dispatch_met=True)),
-        "handled": Count("pk", filter=Q(handling_met__isnull=False)),
+        "handled": Count("pk", filter=_known("handling")),
         "handled_on_time": Count("pk", filter=Q(handling_met=True)),
         "closed": Count("pk", filter=Q(status__in=CLOSED_STATES)),
         "fed_back": Count("pk", filter=Q(fed_back_at__isnull=False)),

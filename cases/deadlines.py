@@ -3,7 +3,7 @@ the beat sweep that fires them.
 
 ``timers_set`` and ``timers_stop`` are called by ``cases.services`` inside the transition's
 transaction; ``case_deadlines_sweep`` runs from Celery beat, set-based, and never takes a
-case's row lock for long, so it never blocks the workflow.
+case's row lock, so it never blocks the workflow.
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ def timers_set(
     new_case: bool = False,
 ) -> None:
     """(Re)write the four timers of one deadline: the warning at ``warn_at_share`` of the time
-    allowed, the deadline, and the alarms to the principal and the leader after it.
+    allowed, the deadline, and the alarms to the principal and the leader after it. A level
+    already recorded as a breach of this deadline is not set again; the warning, never
+    recorded, is (set again, the deadline earns a new reminder before it).
     ``new_case``: the case was created in this transaction, so it has no timers and no
     breaches yet (two statements saved on every intake)."""
     if not new_case:
@@ -54,7 +56,7 @@ def timers_set(
         warn = start + (due - start) * share
     principal = calendar.add_working_days(due, float(case_settings.principal_after_days))
     leader = calendar.add_working_days(due, float(case_settings.leader_after_days))
-    # the sweep deletes a timer as it fires it; its breach row says the level has fired
+    # the sweep deletes a timer as it fires it; a breach row says the level has fired
     fired = (
         set()
         if new_case
@@ -91,13 +93,6 @@ class DeadlineSweepResult:
     notified: int  # inbox messages written (one per person and level per sweep)
 
 
-# The column a deadline is met by, and the flag the sweep sets when it passes unmet.
-_DONE = {
-    Deadline.RESPONSE.value: "arrived_at",
-    Deadline.DISPATCH.value: "dispatched_at",
-    Deadline.HANDLING.value: "fed_back_at",
-    Deadline.VERIFY.value: "verified_at",
-}
 # Whose nearest holder hears of each level; the lead department's heads and handlers hear of
 # the warning and the breach too.
 _ROLE = {
@@ -107,12 +102,19 @@ _ROLE = {
     Level.LEADER.value: Role.LEADER.value,
 }
 _DEPARTMENT_LEVELS = (Level.WARNING.value, Level.BREACH.value)
+# The lines of a message are sorted by code point on PostgreSQL: they begin with the case
+# number (ASCII), and a "C" sort is several times faster than the database's collation.
+_BY_CODE_POINT = 'COLLATE "C"'
 
 
 def case_deadlines_sweep(*, now: datetime | None = None) -> DeadlineSweepResult:
-    """Fire the timers that are due: record each as a breach on the case (once: unique per
-    case, deadline and level), mark a passed deadline that was not met as missed
-    (``<deadline>_met = False``), and tell the people of each level, after commit.
+    """Fire the timers that are due: record each one past its deadline (the deadline, the
+    principal's and the leader's alarms) as a breach on the case (once: unique per case,
+    deadline and level), and tell the people of each level, the 80 % warning included,
+    after commit. The breach
+    row of level ``breach`` is the mark of a deadline that passed unmet; the case's
+    ``<deadline>_met`` is the step's outcome, settled by the transition that completes the
+    step (``False`` when it came late), so the sweep never writes the case.
 
     Fired timers are deleted, not marked, so the table holds pending timers only and the
     claim writes no new row versions. Each person gets one message per level and sweep: about
@@ -120,10 +122,12 @@ def case_deadlines_sweep(*, now: datetime | None = None) -> DeadlineSweepResult:
     them. A warning whose deadline passed in the same sweep is recorded but not sent: the
     breach message says more. docs/cases.md, "Enforcement", gives the reasons.
 
-    Never blocks the workflow: on PostgreSQL the sweep takes the due cases' row locks with
-    ``SKIP LOCKED`` first (the lock order of the transitions: case, then its timers), so a case
-    that someone is acting on is left for the next sweep, and a transition waits at most for
-    one sweep's commit. A second run, a retry or a second worker finds nothing left to do."""
+    Never blocks the workflow: the sweep takes no case lock and writes only its own rows
+    (timers, breaches, messages). On PostgreSQL it claims the due timers with ``SKIP LOCKED``,
+    so the timers of a case whose transition is rewriting them are left for the next sweep,
+    and a transition that stops a timer the sweep has just claimed waits at most for the
+    sweep's commit; the sweep itself waits for nothing, so the two never deadlock. A second
+    run, a retry or a second worker finds nothing left to do."""
     now = now or timezone.now()
     sweep = _Sweep(now=now)
     with connection.cursor() as cursor:
@@ -138,10 +142,10 @@ def case_deadlines_sweep(*, now: datetime | None = None) -> DeadlineSweepResult:
 
 
 class _Sweep:
-    """The sweep's SQL, written once over two relations: ``sweep_mine`` (the cases with due
-    timers that this sweep holds) and ``sweep_fired`` (their due timers, deleted). On
-    PostgreSQL they are materialized CTEs and the whole sweep is one statement; elsewhere
-    (SQLite) they are temporary tables and the same statements run one after the other."""
+    """The sweep's SQL, written once over the relation ``sweep_fired`` (the due timers this
+    sweep claimed, deleted) and those built from it (``sweep_subject`` …). On PostgreSQL they
+    are materialized CTEs and the whole sweep is one statement; elsewhere (SQLite) they are
+    temporary tables and the same statements run one after the other."""
 
     def __init__(self, *, now: datetime):
         self.postgres = connection.vendor == "postgresql"
@@ -193,79 +197,47 @@ class _Sweep:
 
     # -- the two relations ------------------------------------------------------------------
 
-    def _mine_postgres(self) -> str:
-        # One lookup per case by primary key (LATERAL); FOR NO KEY UPDATE lets others insert
-        # rows that refer to the case; SKIP LOCKED leaves a case that a transition holds.
-        return f"""
-            SELECT c.id, c.number, c.grid_id, c.department_id
-            FROM (SELECT DISTINCT t.case_id FROM {self.timer} t
-                  WHERE t.fired_at IS NULL AND t.due_at <= %(now)s) d
-            CROSS JOIN LATERAL (
-                SELECT id, number, grid_id, department_id FROM {self.case}
-                WHERE id = d.case_id FOR NO KEY UPDATE SKIP LOCKED) c
-        """  # noqa: S608 - identifiers from _meta; values are parameters
-
     def _fired_postgres(self) -> str:
+        # The due timers are locked with SKIP LOCKED first (a transition rewriting a case's
+        # timers holds them: they are left to the next sweep), then deleted by their tuple
+        # ids: a locked row cannot move, and a TID scan is the cheapest way back to it.
         return f"""
             DELETE FROM {self.timer} t
-            WHERE t.fired_at IS NULL AND t.due_at <= %(now)s
-              AND t.case_id IN (SELECT id FROM sweep_mine)
+            WHERE t.ctid = ANY(ARRAY(SELECT ctid FROM {self.timer}
+                                     WHERE fired_at IS NULL AND due_at <= %(now)s
+                                     FOR UPDATE SKIP LOCKED))
             RETURNING t.id, t.case_id, t.deadline, t.level, t.deadline_at
         """  # noqa: S608 - identifiers from _meta; values are parameters
 
     # -- the statements, shared ---------------------------------------------------------------
 
     def _breaches(self, *, on_conflict: bool) -> str:
-        """The fired timers as breach rows, in the order of the unique index (which it fills
-        faster). ``on_conflict``: skip a row whose (case, deadline, level) is already
-        recorded; without it such a row fails the statement (see ``_run_postgres``)."""
+        """The fired timers past their deadline (the deadline itself and the alarms after
+        it) as breach rows, in the order of the unique index (which it fills faster); a
+        warning is a reminder, not a breach: it is sent, not recorded. ``on_conflict``: skip
+        a row whose (case, deadline, level) is already recorded; without it such a row fails
+        the statement (see ``_run_postgres``)."""
         skip = "ON CONFLICT (case_id, deadline, level) DO NOTHING" if on_conflict else ""
-        # WHERE true: SQLite would read ON CONFLICT as a join's ON without it
+        # (a WHERE is needed: SQLite would read ON CONFLICT as a join's ON without it)
         return f"""
             INSERT INTO {self.breach} (case_id, deadline, level, due_at, at)
             SELECT f.case_id, f.deadline, f.level, f.deadline_at, %(now)s FROM sweep_fired f
-            WHERE true ORDER BY f.case_id, f.deadline, f.level {skip}
+            WHERE f.level <> 'warning' ORDER BY f.case_id, f.deadline, f.level {skip}
         """  # noqa: S608 - identifiers from _meta; values are parameters
 
-    def _flags(self) -> str:
-        """``<deadline>_met = false`` where the deadline's breach fired and it is neither met
-        nor marked yet. Which deadlines passed is gathered per case first (one row per case,
-        joined once), not looked up per column and row."""
-        per_case = ",\n".join(
-            f"max(CASE WHEN deadline = '{d}' THEN 1 ELSE 0 END) AS {d}" for d in _DONE
-        )
-
-        def missed(deadline: str) -> str:
-            return f"m.{deadline} = 1 AND {deadline}_met IS NULL AND {_DONE[deadline]} IS NULL"
-
-        sets = ",\n".join(
-            f"{d}_met = CASE WHEN {missed(d)} THEN false ELSE {d}_met END" for d in _DONE
-        )
-        any_missed = " OR ".join(f"({missed(d)})" for d in _DONE)
-        return f"""
-            UPDATE {self.case} SET {sets}
-            FROM (SELECT case_id, {per_case} FROM sweep_fired WHERE level = 'breach'
-                  GROUP BY case_id) m
-            WHERE {self.case}.id = m.case_id AND ({any_missed})
-        """  # noqa: S608 - identifiers from _meta and constants
-
     def _subject(self) -> str:
-        """The fired timers worth a message, with their case: all but a warning whose
-        deadline passed in the same sweep. Each with its line in a message listing several
-        (``line``) and its place in that list (``ord``, by case number), made once per timer
-        here rather than once per person told."""
+        """The fired timers worth a message, with their case (read, not locked): all but a
+        warning whose deadline passed in the same sweep. Each with its line in a message
+        listing several (``line``: the case number and the deadline, which also orders the
+        list), made once per timer here rather than once per person told."""
         label = "CASE f.deadline " + " ".join(
             f"WHEN '{d}' THEN %(label_{d})s" for d in Deadline.values
         )
-        # by code point on PostgreSQL: the case numbers are ASCII, and a "C" sort is several
-        # times faster than the database's collation
-        number = 'm.number COLLATE "C"' if self.postgres else "m.number"
         return f"""
             SELECT f.id AS timer_id, f.level, f.deadline, m.id AS case_id, m.number,
                    m.grid_id, m.department_id,
-                   m.number || ' (' || {label} END || ')' AS line,
-                   row_number() OVER (ORDER BY {number}, f.deadline) AS ord
-            FROM sweep_fired f JOIN sweep_mine m ON m.id = f.case_id
+                   m.number || ' (' || {label} END || ')' AS line
+            FROM sweep_fired f JOIN {self.case} m ON m.id = f.case_id
             WHERE f.level <> 'warning' OR NOT EXISTS (
                 SELECT 1 FROM sweep_fired b WHERE b.case_id = f.case_id
                 AND b.deadline = f.deadline AND b.level = 'breach')
@@ -298,7 +270,7 @@ class _Sweep:
         (``d``, the department's id), whose heads and handlers all hear the same."""
         role_of = "CASE s.level " + " ".join(f"WHEN '{lv}' THEN '{r}'" for lv, r in _ROLE.items())
         dept_levels = ", ".join(f"'{level}'" for level in _DEPARTMENT_LEVELS)
-        columns = "s.timer_id, s.level, s.case_id, s.number, s.line, s.ord"
+        columns = "s.timer_id, s.level, s.case_id, s.number, s.line"
         return f"""
             SELECT 'h' AS kind, h.user_id AS src, {columns}
             FROM sweep_subject s
@@ -315,7 +287,7 @@ class _Sweep:
         in case-number order, and the first case and timer (for one case's title, link and
         the message's key). Built once per department, not once per member."""
         lines = (
-            "string_agg(line, %(nl)s ORDER BY ord)"
+            f"string_agg(line, %(nl)s ORDER BY line {_BY_CODE_POINT})"
             if self.postgres
             else "group_concat(line, %(nl)s)"
         )
@@ -348,7 +320,7 @@ class _Sweep:
         (a holder who is also in the department, or in two departments) gets them merged
         from the timers, each timer once."""
         lines = (
-            "string_agg(x.line, %(nl)s ORDER BY x.ord)"
+            f"string_agg(x.line, %(nl)s ORDER BY x.line {_BY_CODE_POINT})"
             if self.postgres
             else "group_concat(x.line, %(nl)s)"
         )
@@ -360,8 +332,7 @@ class _Sweep:
             UNION ALL
             SELECT x.user_id, x.level, count(DISTINCT x.case_id), {lines}, min(x.number),
                    min(x.case_id), min(x.timer_id)
-            FROM (SELECT DISTINCT r.user_id, s.level, s.timer_id, s.case_id, s.number, s.line,
-                         s.ord
+            FROM (SELECT DISTINCT r.user_id, s.level, s.timer_id, s.case_id, s.number, s.line
                   FROM sweep_reach r
                   JOIN sweep_sources s ON s.kind = r.kind AND s.src = r.src AND s.level = r.level
                   WHERE r.sources > 1) x
@@ -404,7 +375,7 @@ class _Sweep:
         # The breach rows are inserted without ON CONFLICT, which checks the unique index
         # twice per row (a third of the insert): a due timer has no breach by construction
         # (the sweep deletes a timer as it records it, ``timers_set`` writes none for a level
-        # that fired, and the case's row lock keeps two sweeps apart). Should a row from
+        # that fired, and a timer's row lock lets one sweep claim it). Should a row from
         # before that rule collide, the constraint refuses it, and the sweep runs again from
         # its savepoint with ON CONFLICT DO NOTHING.
         try:
@@ -420,10 +391,8 @@ class _Sweep:
     def _statement_postgres(self, cursor, *, on_conflict: bool) -> DeadlineSweepResult:
         cursor.execute(
             f"""
-            WITH sweep_mine AS MATERIALIZED ({self._mine_postgres()}),
-            sweep_fired AS MATERIALIZED ({self._fired_postgres()}),
+            WITH sweep_fired AS MATERIALIZED ({self._fired_postgres()}),
             sweep_breached AS ({self._breaches(on_conflict=on_conflict)} RETURNING 1),
-            sweep_flagged AS ({self._flags()} RETURNING 1),
             sweep_subject AS MATERIALIZED ({self._subject()}),
             sweep_holders AS MATERIALIZED ({self._holders()}),
             sweep_sources AS MATERIALIZED ({self._sources()}),
@@ -440,21 +409,16 @@ class _Sweep:
 
     def _run_stepwise(self, cursor) -> DeadlineSweepResult:
         due = f"SELECT {{}} FROM {self.timer} WHERE fired_at IS NULL AND due_at <= %(now)s"  # noqa: S608
-        steps = [
-            "CREATE TEMP TABLE sweep_mine AS SELECT id, number, grid_id, department_id"  # noqa: S608
-            f" FROM {self.case} WHERE id IN ({due.format('case_id')})",
+        # (a failure rolls the temporary tables back with the rest)
+        cursor.execute(
             "CREATE TEMP TABLE sweep_fired AS "
             + due.format("id, case_id, deadline, level, deadline_at"),
-            f"DELETE FROM {self.timer} WHERE id IN (SELECT id FROM sweep_fired)",  # noqa: S608
-        ]
-        # (a failure rolls the temporary tables back with the rest)
-        counts = []
-        for sql in steps:
-            cursor.execute(sql, self.params)
-        counts.append(max(cursor.rowcount, 0))
+            self.params,
+        )
+        cursor.execute(f"DELETE FROM {self.timer} WHERE id IN (SELECT id FROM sweep_fired)")  # noqa: S608
+        counts = [max(cursor.rowcount, 0)]
         for sql in (
             self._breaches(on_conflict=True),
-            self._flags(),
             f"CREATE TEMP TABLE sweep_subject AS {self._subject()}",
             f"CREATE TEMP TABLE sweep_holders AS {self._holders()}",
             f"CREATE TEMP TABLE sweep_sources AS {self._sources()}",
@@ -465,7 +429,6 @@ class _Sweep:
             cursor.execute(sql, self.params)
             counts.append(max(cursor.rowcount, 0))
         for table in (
-            "sweep_mine",
             "sweep_fired",
             "sweep_subject",
             "sweep_holders",

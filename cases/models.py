@@ -220,9 +220,9 @@ class Case(models.Model):
     escalation_count = models.PositiveSmallIntegerField(default=0)
     extension_count = models.PositiveSmallIntegerField(default=0)
 
-    # On PostgreSQL the table is kept at fillfactor 90 (migration 0009): the deadline sweep's
-    # `*_met` flag updates, which change no indexed column, then stay on their page (HOT) and
-    # write no index entries. Keep the `*_met` columns out of every index for that reason.
+    # On PostgreSQL the table is kept at fillfactor 90 (migration 0009): an update that changes
+    # no indexed column (a `*_met` outcome, a count) then stays on its page (HOT) and writes no
+    # index entries. Keep the `*_met` columns out of every index for that reason.
     class Meta:
         verbose_name = _("case")
         verbose_name_plural = _("cases")
@@ -314,7 +314,10 @@ class CasePhoto(models.Model):
 
 
 class CaseBreach(models.Model):
-    """A deadline passing (or nearing) recorded on the case, once per deadline and level."""
+    """A deadline passing recorded on the case, once per deadline and level: the deadline
+    itself (``breach``, the mark of a deadline missed while its step was pending) and the
+    alarms after it. The 80 % warning is a timer level that is sent, not recorded (rows of
+    level ``warning`` come only from before that rule)."""
 
     class Deadline(models.TextChoices):
         RESPONSE = "response", _("On-site response")
@@ -330,7 +333,7 @@ class CaseBreach(models.Model):
 
     # No index of its own: the unique constraint below leads with the case. No foreign key in
     # the database either: the deadline sweep is the only writer and inserts a backlog's
-    # breaches for cases whose rows it holds locked, where 20,000 per-row key checks at commit
+    # breaches for cases that are never deleted, where 20,000 per-row key checks at commit
     # cost as much as the rows themselves; Django still cascades a case's deletion to them.
     case = models.ForeignKey(
         Case,

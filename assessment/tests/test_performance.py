@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from assessment import performance
 from assessment.models import PerformanceFigure
 from assessment.tests.conftest import at, late_case
-from cases.models import Case, CaseAssignment, CaseEvent
+from cases.models import Case, CaseAssignment, CaseBreach, CaseEvent
 from core.errors import Conflict, DomainError, Forbidden
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +116,26 @@ def test_a_month_counted_by_hand(small_city, crew, office):
     assert inspector.reported == 5
     supervisor = _figure(period, subject="inspector", user=crew.supervisor)
     assert (supervisor.verified, supervisor.verified_on_time) == (2, 2)
+
+
+def test_a_deadline_the_sweep_recorded_as_passed_counts_as_a_known_late_outcome(
+    small_city, crew, office
+):
+    # given the open case's handling deadline passed unmet: the sweep recorded its breach
+    _evaluated_on_time, _evaluated_late, open_case, _housing, _returned = _cases(small_city, crew)
+    CaseBreach.objects.create(
+        case=open_case,
+        deadline="handling",
+        level="breach",
+        due_at=open_case.handling_deadline,
+        at=open_case.handling_deadline + timedelta(minutes=1),
+    )
+    # when
+    period = performance.performance_period_compute(kind="month", starts_on=JAN, actor=office)
+    # then its handling outcome is known, and late; its dispatch outcome is as before
+    env = _figure(period, subject="department", department=crew.env)
+    assert (env.handled, env.handled_on_time) == (3, 1)
+    assert (env.dispatched, env.dispatched_on_time) == (3, 2)
 
 
 def test_figures_take_constant_queries(small_city, crew, office):

@@ -68,11 +68,13 @@ def test_a_backlog_is_recorded_in_full_but_each_person_gets_one_message_listing_
     cases = [intake(crew, at(2026, 11, 23, 10, 0)) for _ in range(3)]
     # when
     result = deadlines.case_deadlines_sweep(now=at(2026, 11, 23, 10, 45))
-    # then every warning and breach is recorded and every deadline marked missed
-    assert (result.fired, result.breaches, result.notified) == (6, 6, 1)
-    assert CaseBreach.objects.filter(case__in=cases).count() == 6
-    assert set(CaseBreach.objects.values_list("level", flat=True)) == {"warning", "breach"}
-    assert not Case.objects.filter(pk__in=[c.pk for c in cases]).exclude(response_met=False)
+    # then every warning and breach fires and each breach is recorded: its row marks the
+    # missed deadline; the case itself is not written (its outcome is settled by its arrival)
+    assert (result.fired, result.breaches, result.notified) == (6, 3, 1)
+    assert sorted(
+        CaseBreach.objects.filter(level="breach").values_list("case_id", "deadline")
+    ) == sorted((c.pk, "response") for c in cases)
+    assert set(Case.objects.values_list("response_met", flat=True)) == {None}
     # the fired timers are gone; the principal's and the leader's wait
     assert set(CaseTimer.objects.values_list("level", flat=True)) == {"principal", "leader"}
     # and the officer hears once, of the breaches only, with the cases listed
@@ -99,14 +101,17 @@ def test_the_lead_department_hears_of_its_handling_deadlines(small_city, crew):
     first = dispatched(crew, at(2026, 11, 20, 16, 0))
     second = dispatched(crew, at(2026, 11, 20, 16, 0))
     result = deadlines.case_deadlines_sweep(now=at(2026, 11, 25, 16, 30))
-    assert result.breaches == 4
+    assert (result.fired, result.breaches) == (4, 2)  # two warnings sent, two breaches
     (note,) = deadline_notes(crew.env_handler)
     assert note.title == "Deadlines passed: 2 cases"
     assert sorted(note.body.splitlines()) == sorted(
         f"{c.number} (Handling)" for c in (first, second)
     )
     assert deadline_notes(crew.housing_handler) == []
-    assert set(Case.objects.values_list("handling_met", flat=True)) == {False}
+    assert set(CaseBreach.objects.filter(level="breach").values_list("case_id", "deadline")) == {
+        (first.pk, "handling"),
+        (second.pk, "handling"),
+    }
 
 
 def test_a_person_who_is_both_the_grid_officer_and_in_the_department_hears_each_case_once(
@@ -160,7 +165,9 @@ def test_a_rolled_back_sweep_does_the_same_again_and_a_second_run_nothing(small_
     assert outcome() == seen
 
 
-def test_a_deadline_set_again_keeps_the_levels_that_fired(small_city, crew):
+def test_a_deadline_set_again_keeps_the_levels_that_fired_and_warns_again_before_it(
+    small_city, crew
+):
     case = dispatched(crew, at(2026, 11, 20, 16, 0))
     deadlines.case_deadlines_sweep(now=at(2026, 11, 25, 16, 30))  # warning and breach
     until = at(2026, 12, 4, 17, 0)
@@ -177,43 +184,55 @@ def test_a_deadline_set_again_keeps_the_levels_that_fired(small_city, crew):
     timers = dict(
         CaseTimer.objects.filter(case=case, deadline="handling").values_list("level", "due_at")
     )
-    assert set(timers) == {"principal", "leader"}
-    assert timers["principal"] > until
-    assert deadlines.case_deadlines_sweep(now=at(2026, 12, 4, 17, 30)).breaches == 0
+    assert set(timers) == {"warning", "principal", "leader"}
+    assert at(2026, 11, 25, 17) < timers["warning"] < until < timers["principal"]
+    late = deadlines.case_deadlines_sweep(now=at(2026, 12, 4, 17, 30))
+    assert (late.fired, late.breaches) == (1, 0)  # the new warning; the breach fired before
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_sweep_leaves_a_case_someone_is_acting_on_for_the_next_run(small_city, crew):
+def test_the_sweep_waits_for_no_transition_and_leaves_timers_being_rewritten_to_the_next_run(
+    small_city, crew
+):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's row locks")
-    held, free = intake(crew, at(2026, 11, 23, 10, 0)), intake(crew, at(2026, 11, 23, 10, 0))
+    case_held, timers_held, free = (intake(crew, at(2026, 11, 23, 10, 0)) for _ in range(3))
     locked, release = threading.Event(), threading.Event()
 
-    def act_on_held():
-        # a transition holds the case's row lock (as case_transition does) for a while
+    def act():
+        # two transitions at work: one holds its case's row lock only (as every transition
+        # does), the other also holds its case's timers (as ``timers_set`` does while it
+        # rewrites them); then both roll back
         try:
             with transaction.atomic():
-                Case.objects.select_for_update().get(pk=held.pk)
+                Case.objects.select_for_update().get(pk=case_held.pk)
+                Case.objects.select_for_update().get(pk=timers_held.pk)
+                list(CaseTimer.objects.select_for_update().filter(case=timers_held))
                 locked.set()
                 release.wait(timeout=30)
+                transaction.set_rollback(True)
         finally:
             connection.close()
 
-    worker = threading.Thread(target=act_on_held)
+    worker = threading.Thread(target=act)
     worker.start()
     try:
         assert locked.wait(timeout=30)
-        # the sweep does not wait for the lock: the held case's timers are still pending
-        # when it returns, the other case's have fired
+        # the sweep returns without waiting: the case whose row is held has its timers
+        # fired (the sweep takes no case lock), the timers being rewritten are left
         first = deadlines.case_deadlines_sweep(now=at(2026, 11, 23, 10, 45))
         fired_first = set(CaseBreach.objects.values_list("case_id", flat=True))
     finally:
         release.set()
         worker.join(timeout=60)
-    assert first.fired == 2 and fired_first == {free.pk}
+    assert first.fired == 4 and fired_first == {free.pk, case_held.pk}
     assert deadlines.case_deadlines_sweep(now=at(2026, 11, 23, 10, 46)).fired == 2
-    assert set(CaseBreach.objects.values_list("case_id", flat=True)) == {free.pk, held.pk}
+    assert set(CaseBreach.objects.values_list("case_id", flat=True)) == {
+        free.pk,
+        case_held.pk,
+        timers_held.pk,
+    }
 
 
 def test_a_timer_whose_breach_is_already_recorded_fires_once_and_the_rest_of_the_sweep_happens(
@@ -233,11 +252,32 @@ def test_a_timer_whose_breach_is_already_recorded_fires_once_and_the_rest_of_the
     # when the sweep runs
     result = deadlines.case_deadlines_sweep(now=at(2026, 11, 23, 10, 45))
     # then the old record stays the only one for that level, everything else is done
-    assert result.fired == 4 and result.breaches == 3
+    assert result.fired == 4 and result.breaches == 1
     breaches = CaseBreach.objects.filter(case=stale, deadline="response", level="breach")
     assert [b.at for b in breaches] == [earlier]
-    assert CaseBreach.objects.filter(case=clean).count() == 2
-    assert set(Case.objects.values_list("response_met", flat=True)) == {False}
+    assert CaseBreach.objects.filter(case=clean).count() == 1
     assert not CaseTimer.objects.filter(level__in=["warning", "breach"]).exists()
     (note,) = deadline_notes(officer)
     assert note.title == "Deadlines passed: 2 cases"
+
+
+def test_a_deadline_the_sweep_recorded_as_passed_and_no_step_settled_counts_at_evaluation(
+    small_city, crew
+):
+    # given a complaint nobody recorded an arrival for: the sweep recorded its response
+    # deadline as passed; the case went on through the workflow all the same
+    missed = intake(crew, at(2026, 11, 23, 10, 0))
+    on_time = intake(crew, at(2026, 11, 23, 10, 0))
+    CaseTimer.objects.filter(case=on_time).delete()  # as if it had been met
+    deadlines.case_deadlines_sweep(now=at(2026, 11, 23, 10, 45))
+    Case.objects.filter(pk__in=[missed.pk, on_time.pk]).update(status="verified")
+    # when both are evaluated
+    for case in (missed, on_time):
+        case.refresh_from_db()
+        services.case_transition(
+            case=case, action="evaluate", actor=crew.dispatcher, now=at(2026, 11, 30, 9, 0)
+        )
+        case.refresh_from_db()
+    # then the missed deadline is settled as missed and costs its ten points
+    assert (missed.response_met, missed.evaluation_score) == (False, 90)
+    assert (on_time.response_met, on_time.evaluation_score) == (None, 100)
