@@ -27,17 +27,19 @@ evaluated and assessed cases missed their handling deadline and keep its two ``C
 rows, as do 10 % of the open cases for their response deadline (their timers were fired, so
 deleted, as the sweep does). Then VACUUM ANALYZE.
 
-Measured (wall-clock time in this process, DEBUG off, best of ``--runs``; every run listed),
-with the CPU time of the PostgreSQL backend from /proc next to it:
+Measured (wall-clock time in this process, DEBUG off; best and median of ``--runs``, every
+run listed), with the CPU time of the PostgreSQL backend from /proc next to it:
 
 * steady state: ``case_deadlines_sweep(now=T)``, nothing due, next to its probe alone;
-* a backlog: ``case_deadlines_sweep(now=T + 61 min)`` fires the 20,000 timers of the 10,000
-  backlog cases, next to two floors in bare SQL: the claim DELETE alone, and the writes alone
-  (``WRITES_ONLY``: claim, breaches and flags in one statement, no locks, no messages); then
-  a second sweep straight after (nothing due). Before every backlog run the fill's state is
-  restored (the backlog's timers put back, its breaches, messages and ``*_met`` flags undone)
-  and the touched tables vacuumed. For the sweep and the writes alone, the rows of
-  ``cases_case`` updated and how many of them were HOT (``pg_stat_user_tables``);
+* a backlog: ``case_deadlines_sweep(now=T + 61 min)`` fires the 20,000 timers (warning and
+  deadline) of the 10,000 backlog cases and records 10,000 breach rows (the warnings are sent,
+  not recorded), next to two floors in bare SQL: the claim DELETE alone, and the writes alone
+  (``WRITES_ONLY``: the claim and the breach rows in one statement; no locks, no people, no
+  messages); then a second sweep straight after (nothing due). Before every backlog run the
+  fill's state is restored (the backlog's timers put back, its breaches and messages deleted,
+  and any ``*_met`` flag a sweep before ``aea3db9`` set undone) and the touched tables
+  vacuumed. As a check, the rows of ``cases_case`` each backlog run updated
+  (``pg_stat_user_tables``): the sweep writes no case row, so 0;
 * EXPLAIN (ANALYZE, BUFFERS) of the probe, of the writes alone and of every statement of the
   backlog sweep (replayed in one transaction that is rolled back).
 
@@ -756,23 +758,25 @@ def ms(seconds: float) -> str:
 
 
 def runs_cell(times: list[float]) -> str:
-    """The best in bold, then every run, or with many runs the median and the worst."""
+    """The best in bold and the median, then every run, or with many runs the worst."""
     best = f"**{ms(min(times))}**"
     if len(times) <= 6:
-        return f"{best} ({', '.join(ms(t) for t in times)})"
+        runs = ", ".join(ms(t) for t in times)
+        return f"{best} (median {ms(statistics.median(times))}; {runs})"
     return (
         f"{best} (median {ms(statistics.median(times))}, worst {ms(max(times))}; {len(times)} runs)"
     )
 
 
-def hot_cell(counts: list) -> str:
-    """Rows updated (of which HOT) per run."""
-    return ", ".join(f"{n:,} ({hot:,})" for n, hot in counts)
-
-
 def cpu_cell(seconds: list[float]) -> str:
-    """CPU seconds from /proc (10 ms ticks)."""
-    return ", ".join(f"{s * 1000:.0f} ms" for s in seconds) if seconds else ""
+    """CPU seconds from /proc (10 ms ticks): the best in bold, the median, then every run."""
+    if not seconds:
+        return ""
+    runs = ", ".join(f"{s * 1000:.0f} ms" for s in seconds)
+    return (
+        f"**{min(seconds) * 1000:.0f} ms** (median {statistics.median(seconds) * 1000:.0f} ms;"
+        f" {runs})"
+    )
 
 
 SECTIONS = ("fill", "deadlines", "intake", "list")
@@ -868,41 +872,23 @@ CLAIM_DELETE = "DELETE FROM cases_casetimer WHERE fired_at IS NULL AND due_at <=
 DUE_ANY = (
     "SELECT 1 FROM cases_casetimer WHERE fired_at IS NULL AND due_at <= %s ORDER BY due_at LIMIT 1"
 )
-# The writes any sweep of the backlog must make, and nothing else: the claim, the breach rows and
-# the flags of the missed deadlines, with no row locks, no lookups of people and no messages.
+# The writes any sweep of the backlog must make, and nothing else: the claim (the due timers
+# deleted) and a breach row for each fired timer past its deadline (not the warnings), in the
+# unique index's order as the sweep inserts them; no row locks, no people, no messages.
 WRITES_ONLY = """
     WITH fired AS MATERIALIZED (
         DELETE FROM cases_casetimer WHERE fired_at IS NULL AND due_at <= %(now)s
         RETURNING case_id, deadline, level, deadline_at),
     breached AS (
         INSERT INTO cases_casebreach (case_id, deadline, level, due_at, at)
-        SELECT case_id, deadline, level, deadline_at, %(now)s FROM fired RETURNING 1),
-    missed AS MATERIALIZED (
-        SELECT case_id, bool_or(deadline = 'response') AS response,
-               bool_or(deadline = 'dispatch') AS dispatch,
-               bool_or(deadline = 'handling') AS handling,
-               bool_or(deadline = 'verify') AS verify
-        FROM fired WHERE level = 'breach' GROUP BY case_id),
-    flagged AS (
-        UPDATE cases_case c SET
-            response_met = CASE WHEN m.response THEN false ELSE c.response_met END,
-            dispatch_met = CASE WHEN m.dispatch THEN false ELSE c.dispatch_met END,
-            handling_met = CASE WHEN m.handling THEN false ELSE c.handling_met END,
-            verify_met = CASE WHEN m.verify THEN false ELSE c.verify_met END
-        FROM missed m
-        WHERE c.id = m.case_id AND (
-            (m.response AND c.response_met IS NULL AND c.arrived_at IS NULL)
-            OR (m.dispatch AND c.dispatch_met IS NULL AND c.dispatched_at IS NULL)
-            OR (m.handling AND c.handling_met IS NULL AND c.fed_back_at IS NULL)
-            OR (m.verify AND c.verify_met IS NULL AND c.verified_at IS NULL))
-        RETURNING 1)
-    SELECT (SELECT count(*) FROM fired), (SELECT count(*) FROM breached),
-           (SELECT count(*) FROM flagged)
+        SELECT case_id, deadline, level, deadline_at, %(now)s FROM fired
+        WHERE level <> 'warning' ORDER BY case_id, deadline, level RETURNING 1)
+    SELECT (SELECT count(*) FROM fired), (SELECT count(*) FROM breached)
 """
 
 
 def outcome_digest(t_fire: datetime) -> str:
-    """A digest of what a sweep at ``t_fire`` left: breaches, flags and messages (no ids)."""
+    """A digest of what a sweep at ``t_fire`` left: breaches and messages (no ids)."""
     import hashlib
 
     from django.db import connection
@@ -919,11 +905,6 @@ def outcome_digest(t_fire: datetime) -> str:
             "SELECT user_id, title, url, dedupe_key FROM core_notification"
             " WHERE kind = 'case_deadline' AND created_at = %s ORDER BY 1, 4",
             [t_fire],
-        )
-        parts.append(cur.fetchall())
-        cur.execute(
-            "SELECT id, response_met, dispatch_met, handling_met, verify_met FROM cases_case"
-            " WHERE id IN (SELECT case_id FROM bench_backlog) ORDER BY id"
         )
         parts.append(cur.fetchall())
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
@@ -958,14 +939,15 @@ def statement_label(sql: str, params=None) -> str:
         return "is lz4 available? (once per process)"
     if flat.startswith("SELECT 1 FROM cases_casetimer"):
         return "probe: is any timer due? (index only)"
-    if flat.startswith("WITH sweep_mine"):
-        return "one statement: lock the cases, claim, breaches, flags, messages"
+    if flat.startswith("WITH sweep_fired"):
+        return "one statement: claim (SKIP LOCKED), breaches, messages"
     return flat[:60]
 
 
 def restore(t_fire: datetime) -> None:
     """Undo a sweep at ``t_fire``: the backlog's timers due and unfired again (put back from a
-    copy where a variant deleted them), its breaches, messages and flags gone; vacuumed."""
+    copy where a variant deleted them), its breaches and messages gone, and the ``*_met`` flags
+    a sweep before ``aea3db9`` set undone; vacuumed."""
     from django.db import connection
 
     with connection.cursor() as cur:
@@ -1067,25 +1049,18 @@ def backend_cpu() -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def case_updates() -> tuple[int, int]:
-    """Rows of ``cases_case`` updated so far, and how many of those updates were HOT (the new
-    version on the same page, no index entries), from the cumulative statistics; this
-    backend's pending counts are flushed first."""
+def case_updates() -> int:
+    """Rows of ``cases_case`` updated so far, from the cumulative statistics; this backend's
+    pending counts are flushed first."""
     from django.db import connection
 
     with connection.cursor() as cur:
         cur.execute("SELECT pg_stat_force_next_flush()")
         cur.execute("SELECT pg_stat_clear_snapshot()")
         cur.execute(
-            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables"
-            " WHERE relid = 'cases_case'::regclass"
+            "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = 'cases_case'::regclass"
         )
-        return cur.fetchone()
-
-
-def hot_delta(before: tuple[int, int]) -> tuple[int, int]:
-    after = case_updates()
-    return after[0] - before[0], after[1] - before[1]
+        return cur.fetchone()[0]
 
 
 def measure(meta: dict, runs: int) -> dict:
@@ -1133,7 +1108,6 @@ def measure(meta: dict, runs: int) -> dict:
         "claim": [],
         "writes": [],
         "writes_cpu": [],
-        "writes_hot": [],
     }
     for _ in range(runs):
         restore(t_fire)
@@ -1147,7 +1121,6 @@ def measure(meta: dict, runs: int) -> dict:
             floors["claim"].append(time.perf_counter() - started)
             claimed = cur.rowcount
         restore(t_fire)
-        updates = case_updates()
         with raw.cursor() as cur:
             cpu = backend_cpu()
             started = time.perf_counter()
@@ -1155,7 +1128,6 @@ def measure(meta: dict, runs: int) -> dict:
             floors["writes"].append(time.perf_counter() - started)
             floors["writes_cpu"].append(backend_cpu() - cpu)
             written = cur.fetchone()
-        floors["writes_hot"].append(hot_delta(updates))
     out["floors"], out["backlog_rows"], out["writes_rows"] = floors, (due, claimed), written
     print(f"  floor: writes alone best {ms(min(floors['writes']))} {written}", flush=True)
     restore(t_fire)
@@ -1163,7 +1135,7 @@ def measure(meta: dict, runs: int) -> dict:
 
     # The backlog through the sweep.
     out["backlog"], out["after"], out["results"], out["digests"], out["cpu"] = [], [], [], [], []
-    out["hot"] = []
+    out["case_updates"] = []  # rows of cases_case each run updated: the sweep writes none
     calls = []
     for n in range(runs):
         restore(t_fire)
@@ -1175,7 +1147,7 @@ def measure(meta: dict, runs: int) -> dict:
             result = case_deadlines_sweep(now=t_fire)
             out["backlog"].append(time.perf_counter() - started)
         out["cpu"].append(backend_cpu() - cpu)
-        out["hot"].append(hot_delta(updates))
+        out["case_updates"].append(case_updates() - updates)
         out["results"].append(result.__dict__)
         out["digests"].append(outcome_digest(t_fire))
         calls.append(timer.calls)
@@ -1187,8 +1159,8 @@ def measure(meta: dict, runs: int) -> dict:
         print(
             f"  backlog run {n + 1}: {ms(out['backlog'][-1])}, backend CPU"
             f" {out['cpu'][-1] * 1000:.0f} ms ({result.fired} fired, {result.breaches} breaches,"
-            f" {result.notified} messages; digest {out['digests'][-1]}; case updates"
-            f" {out['hot'][-1][0]}, HOT {out['hot'][-1][1]}); next sweep"
+            f" {result.notified} messages; digest {out['digests'][-1]}; case rows updated"
+            f" {out['case_updates'][-1]}); next sweep"
             f" {ms(out['after'][-1])}; load {os.getloadavg()[0]:.2f}",
             flush=True,
         )
@@ -1257,41 +1229,42 @@ def section(meta: dict, m: dict, header: list[str], runs: int, command: str) -> 
         " (local settings, DEBUG off, a warm connection). Steady state: `now` = T, no timer"
         " due. Backlog: `now` = T + 61 min, when the warning and the deadline of the 10,000"
         f" backlog cases are due ({m['backlog_rows'][0]:,} timers); before each backlog run the"
-        " fill's state is restored and the tables vacuumed. Floors, bare SQL on the same"
-        " connection (autocommit): the probe `SELECT 1 … WHERE fired_at IS NULL AND due_at <= $1"
-        " ORDER BY due_at LIMIT 1`; the claim `DELETE FROM cases_casetimer WHERE fired_at IS"
-        " NULL AND due_at <= $1` alone; and **the writes alone** (`WRITES_ONLY` in the script:"
-        " the claim, the 20,000 breach rows and the flags of the missed deadlines in one"
-        " statement, without row locks, people or messages), which no sweep of this backlog can"
-        " go below.",
+        " fill's state is restored and the tables vacuumed. The sweep claims the due timers"
+        " (`FOR UPDATE SKIP LOCKED`, deleted by tuple id), records a breach row for each one past"
+        " its deadline (the warnings are sent, not recorded) and writes the messages; it locks"
+        " no case and updates no case row. Floors, bare SQL on the same connection"
+        " (autocommit): the probe `SELECT 1 … WHERE fired_at IS NULL AND due_at <= $1 ORDER BY"
+        " due_at LIMIT 1`; the claim `DELETE FROM cases_casetimer WHERE fired_at IS NULL AND"
+        " due_at <= $1` alone; and **the writes alone** (`WRITES_ONLY` in the script: that"
+        f" claim and the {m['writes_rows'][1]:,} breach rows in one statement, without row"
+        " locks, people or messages), which no sweep of this backlog can go below.",
         "",
         f"`cases_case` as measured: fillfactor {layout['fillfactor']}, heap"
         f" {layout['heap'] / 2**20:,.0f} MB, {layout['indexes']} indexes"
         f" ({layout['indexes_size'] / 2**20:,.0f} MB); its pages were written at fillfactor"
-        f" {meta.get('packed_fillfactor', 100)}{repacked}. The last column counts the"
-        " rows of `cases_case` each run updated and how many of those updates were HOT (the"
-        " new version on the same page, no index entries; from `pg_stat_user_tables`).",
+        f" {meta.get('packed_fillfactor', 100)}{repacked}.",
         "",
-        "| | time | CPU of the PostgreSQL backend, same runs | case rows updated (HOT) |",
-        "|---|---|---|---|",
-        f"| steady state (nothing due) | {runs_cell(m['steady'])} | | |",
-        f"| floor: the probe alone | {runs_cell(m['steady_floor_probe'])} | | |",
-        f"| floor: SELECT of the due timers (none) | {runs_cell(m['steady_floor_select'])} | | |",
-        "| target, steady state | < 5 ms | | |",
-        f"| **backlog of 10,000 cases** | {runs_cell(m['backlog'])} | {cpu_cell(m['cpu'])} |"
-        f" {hot_cell(m['hot'])} |",
+        "| | time | CPU of the PostgreSQL backend, same runs |",
+        "|---|---|---|",
+        f"| steady state (nothing due) | {runs_cell(m['steady'])} | |",
+        f"| floor: the probe alone | {runs_cell(m['steady_floor_probe'])} | |",
+        f"| floor: SELECT of the due timers (none) | {runs_cell(m['steady_floor_select'])} | |",
+        "| target, steady state | < 5 ms | |",
+        f"| **backlog of 10,000 cases** | {runs_cell(m['backlog'])} | {cpu_cell(m['cpu'])} |",
         f"| floor: the writes alone | {runs_cell(floors['writes'])} |"
-        f" {cpu_cell(floors['writes_cpu'])} | {hot_cell(floors['writes_hot'])} |",
-        f"| floor: the claim DELETE alone | {runs_cell(floors['claim'])} | | |",
-        f"| floor: SELECT of the due timers | {runs_cell(floors['select'])} | | |",
-        "| target, backlog | < 500 ms | | |",
-        f"| the sweep straight after a backlog | {runs_cell(m['after'])} | | |",
+        f" {cpu_cell(floors['writes_cpu'])} |",
+        f"| floor: the claim DELETE alone | {runs_cell(floors['claim'])} | |",
+        f"| floor: SELECT of the due timers | {runs_cell(floors['select'])} | |",
+        "| target, backlog | < 500 ms | |",
+        f"| the sweep straight after a backlog | {runs_cell(m['after'])} | |",
         "",
         f"The first call in the process (cold caches) took {ms(m['steady_first'])}. A backlog"
-        f" sweep fired {res['fired']:,} timers, recorded {res['breaches']:,} breaches, marked"
-        f" the missed deadlines (the writes alone: {m['writes_rows'][2]:,} cases flagged) and"
-        f" wrote {res['notified']:,} inbox messages to {n_people:,} people (one per person and"
-        f" level; the longest lists {longest:,} cases). Every run left the same breaches, flags"
+        f" sweep fired {res['fired']:,} timers, recorded {res['breaches']:,} breaches (the"
+        f" writes alone: {m['writes_rows'][0]:,} timers claimed, {m['writes_rows'][1]:,}"
+        f" breaches) and wrote {res['notified']:,} inbox messages to {n_people:,} people (one"
+        f" per person and level; the longest lists {longest:,} cases). Rows of `cases_case` each"
+        f" backlog run updated (`pg_stat_user_tables`; the sweep writes none):"
+        f" {', '.join(f'{n:,}' for n in m['case_updates'])}. Every run left the same breaches"
         " and messages (digest of the rows):"
         f" {'yes' if len(set(m['digests'])) == 1 else 'NO: ' + ', '.join(sorted(set(m['digests'])))}."
         f" The partial index `case_timer_due_idx` is {m['partial_index_size']} after the runs.",
