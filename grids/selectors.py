@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -51,7 +52,11 @@ def active_q(on: date, prefix: str = "") -> Q:
 
 
 def user_scope(*, user: User, on: date | None = None) -> Scope:
-    """What ``user`` may see: two queries, cached on the user object for the request."""
+    """What ``user`` may see: one query, cached on the user object for the request.
+
+    Every request of every page and API call asks this, so it is one statement written
+    out (``_SCOPE_SQL``) rather than two ORM queries compiled per request; the rule it
+    states is ``active_q``'s, on current roles and memberships of active departments."""
     cached = getattr(user, "_gridsup_scope", None)
     if cached is not None and on is None:
         return cached
@@ -61,17 +66,40 @@ def user_scope(*, user: User, on: date | None = None) -> Scope:
         scope = Scope(True, (), frozenset())
     else:
         on = on or timezone.localdate()
-        role_ranges = GridRole.objects.filter(active_q(on), user=user).values_list(
-            "grid__tree_id", "grid__lft", "grid__rght"
-        )
-        memberships = list(
-            DepartmentMembership.objects.filter(
-                active_q(on), user=user, department__active=True
-            ).values_list("department_id", flat=True)
-        )
-        scope = Scope(False, _outermost(set(role_ranges)), frozenset(memberships))
+        ranges, departments = set(), set()
+        with connection.cursor() as cursor:
+            cursor.execute(_SCOPE_SQL.format(**_scope_tables()), {"user": user.pk, "on": on})
+            for kind, a, b, c in cursor.fetchall():
+                if kind == 0:
+                    ranges.add((a, b, c))
+                else:
+                    departments.add(a)
+        scope = Scope(False, _outermost(ranges), frozenset(departments))
     user._gridsup_scope = scope
     return scope
+
+
+# The user's current roles as the ranges of their grids (kind 0), and the active departments
+# they currently belong to (kind 1, the id in the second column).
+_SCOPE_SQL = """
+    SELECT 0, g.tree_id, g.lft, g.rght FROM {role} r JOIN {grid} g ON g.id = r.grid_id
+    WHERE r.user_id = %(user)s AND r.starts_on <= %(on)s
+      AND (r.ends_on IS NULL OR r.ends_on >= %(on)s)
+    UNION ALL
+    SELECT 1, m.department_id, 0, 0 FROM {membership} m JOIN {department} d
+      ON d.id = m.department_id
+    WHERE m.user_id = %(user)s AND d.active AND m.starts_on <= %(on)s
+      AND (m.ends_on IS NULL OR m.ends_on >= %(on)s)
+"""
+
+
+def _scope_tables() -> dict[str, str]:
+    return {
+        "role": GridRole._meta.db_table,
+        "grid": Grid._meta.db_table,
+        "membership": DepartmentMembership._meta.db_table,
+        "department": Department._meta.db_table,
+    }
 
 
 def _outermost(ranges: set[tuple[int, int, int]]) -> tuple[tuple[int, int, int], ...]:
@@ -186,25 +214,53 @@ def grid_at_level(*, grid: Grid, level: int) -> Grid | None:
 def grid_locate(*, user: User, lat: float, lng: float) -> Grid:
     """The deepest visible, active grid whose boundary holds the point; 404 where none does.
 
-    An indexed bounding-box query finds the few candidates; shapely decides.
+    An indexed bounding-box query finds the few candidates (without their boundaries);
+    shapely decides, on each candidate's boundary parsed and prepared once per process and
+    version (``_grid_shape``), so a busy intake does not parse a county's outline per report.
     """
-    today = timezone.localdate()
-    candidates = (
-        grids_visible(user=user)
-        .filter(
-            boundary__isnull=False,
-            min_lng__lte=lng,
-            max_lng__gte=lng,
-            min_lat__lte=lat,
-            max_lat__gte=lat,
+    scope = user_scope(user=user)
+    if scope.empty:
+        raise Http404
+    table = Grid._meta.db_table
+    columns = ", ".join(f.column for f in Grid._meta.concrete_fields if f.name != "boundary")
+    params: list = [lng, lng, lat, lat, timezone.localdate()]
+    visible = ""
+    if not scope.everything:
+        visible = (
+            " AND ("
+            + " OR ".join("(tree_id = %s AND lft >= %s AND rght <= %s)" for _range in scope.ranges)
+            + ")"
         )
-        .filter(Q(active_until__isnull=True) | Q(active_until__gte=today))
-        .order_by("-level", "code")
+        params += [value for grid_range in scope.ranges for value in grid_range]
+    # written out: asked on every report located by its point, and the ORM's compiling of the
+    # scope's ranges cost more than the query itself
+    candidates = Grid.objects.raw(
+        f"SELECT {columns} FROM {table} WHERE boundary IS NOT NULL"  # noqa: S608 - names from _meta
+        " AND min_lng <= %s AND max_lng >= %s AND min_lat <= %s AND max_lat >= %s"
+        f" AND (active_until IS NULL OR active_until >= %s){visible}"
+        " ORDER BY level DESC, code",
+        params,
     )
+    where = geometry.point(lat=lat, lng=lng)
     for grid in candidates:
-        if geometry.covers_point(grid.boundary, lat=lat, lng=lng):
+        version = (grid.updated_at, grid.min_lng, grid.min_lat, grid.max_lng, grid.max_lat)
+        shape = _grid_shape(grid.pk, version)
+        if shape is not None and shape.covers(where):
             return grid
     raise Http404
+
+
+@lru_cache(maxsize=4096)
+def _grid_shape(pk: int, version: tuple):
+    """A grid's boundary, prepared for point tests. ``version`` (the grid's ``updated_at`` and
+    bounding box, which every boundary change through ``grids.services`` renews) keys the
+    cache, so a changed boundary is read again."""
+    boundary = Grid.objects.filter(pk=pk).values_list("boundary", flat=True).first()
+    if not boundary:
+        return None
+    from shapely.prepared import prep
+
+    return prep(geometry.geometry(boundary))
 
 
 def department_list(*, user: User) -> QuerySet[Department]:

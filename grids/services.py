@@ -224,7 +224,8 @@ def grid_update(*, grid: Grid, actor: User | None, note: str = "", **changes) ->
     _lock_tree(grid)
     grid = Grid.objects.select_related("parent").get(pk=grid.pk)
     before = _snapshot(grid)
-    if "boundary" in changes:
+    new_boundary = "boundary" in changes
+    if new_boundary:
         _apply_boundary(grid, changes.pop("boundary"))
     for name, value in changes.items():
         setattr(grid, name, value.strip() if isinstance(value, str) else value)
@@ -236,7 +237,7 @@ def grid_update(*, grid: Grid, actor: User | None, note: str = "", **changes) ->
         raise DomainError(_("A grid needs a name."), name=[_("Required.")])
     _validate_dates(grid.active_from, grid.active_until)
     after = _snapshot(grid)
-    if after == before and "boundary" not in changes:
+    if after == before and not new_boundary:
         grid.save()
         return grid
     grid.updated_at = timezone.now()

@@ -265,3 +265,23 @@ def test_department_rename_close_and_membership_end(small_city):
         services.department_member_end(membership=member, on=date(2024, 12, 31))
     services.department_member_end(membership=member, on=date(2025, 6, 30))
     assert DepartmentMembership.objects.get(pk=member.pk).ends_on == date(2025, 6, 30)
+
+
+def test_a_point_is_located_by_the_boundary_as_it_is_now_even_with_the_same_bounding_box(
+    small_city,
+):
+    from grids import selectors
+
+    office = UserFactory(is_superuser=True)
+    # given 前十里堡社区 (a rectangle) holds the point
+    assert selectors.grid_locate(user=office, lat=34.8, lng=117.1) == small_city.village_a
+    # when its boundary becomes the triangle below the diagonal of the same rectangle
+    triangle = {
+        "type": "Polygon",
+        "coordinates": [[[117, 34], [117.5, 34], [117.5, 35], [117, 34]]],
+    }
+    services.grid_update(grid=small_city.village_a, actor=None, boundary=triangle)
+    # then the point, above the diagonal, lies in the street around it
+    office = type(office).objects.get(pk=office.pk)
+    assert selectors.grid_locate(user=office, lat=34.8, lng=117.1) == small_city.lanshan_street
+    assert selectors.grid_locate(user=office, lat=34.1, lng=117.4) == small_city.village_a

@@ -245,7 +245,7 @@ def test_source_list_filters_and_constant_queries(
     assert client.get("/api/v1/sources/", {"overdue": "false"}).json()["count"] == 1
     assert client.get("/api/v1/sources/", {"control_tier": "x"}).status_code == 400
     fresh = client_for(type(officer).objects.get(pk=officer.pk))
-    with django_assert_max_num_queries(4):  # scope (2), count, page
+    with django_assert_max_num_queries(3):  # scope, count, page
         fresh.get("/api/v1/sources/")
 
 

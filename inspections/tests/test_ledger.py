@@ -173,12 +173,12 @@ def test_ledger_reads_in_constant_queries(
         ]
 
     record(source, [officer, officer2], at(date(2026, 1, 5)), department=bureau)
-    with django_assert_num_queries(4):  # scope (2), patrols, officers
+    with django_assert_num_queries(3):  # scope, patrols, officers
         assert len(read()) == 1
     for day in range(6, 12):
         record(source, [officer, officer2], at(date(2026, 1, day)), department=bureau)
     fresh = type(officer).objects.get(pk=officer.pk)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         assert len(read()) == 7
 
 

@@ -364,7 +364,7 @@ def test_api_supervision_plan_create_list_and_completion(
     for year in (2027, 2028):
         client.post("/api/v1/supervision-plans/", {**body, "year": year}, format="json")
     fresh_client = client_for(type(member).objects.get(pk=member.pk))
-    with django_assert_max_num_queries(5):  # scope (2), count, page, completion
+    with django_assert_max_num_queries(4):  # scope, count, page, completion
         listed = fresh_client.get("/api/v1/supervision-plans/").json()
     assert listed["count"] == 3
     by_year = {p["year"]: p["completion"] for p in listed["results"]}
@@ -447,7 +447,7 @@ def test_api_patrol_plan_create_and_list_with_completion(
         format="json",
     )
     fresh_client = client_for(type(officer).objects.get(pk=officer.pk))
-    with django_assert_max_num_queries(5):  # scope (2), count, page, progress
+    with django_assert_max_num_queries(4):  # scope, count, page, progress
         listed = fresh_client.get("/api/v1/patrol-plans/", {"month": "2026-03"}).json()
     assert listed["count"] == 2
     by_inspector = {p["inspector"]: p for p in listed["results"]}
