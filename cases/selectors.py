@@ -206,11 +206,12 @@ def case_list(
         qs = qs.filter(reported_at__lt=reported_before)
     if department is not None:
         qs = qs.filter(department=department)
-    return qs.select_related("grid", "category", "department")
+    # the grid's outline (tens of KB for a real village) is not read for a list of cases
+    return qs.select_related("grid", "category", "department").defer("grid__boundary")
 
 
 def case_get(*, user: User, pk: int) -> Case:
-    case = case_list(user=user).filter(pk=pk).first()
+    case = case_list(user=user).defer(None).filter(pk=pk).first()
     if case is None:
         raise Http404
     return case

@@ -43,7 +43,8 @@ def source_list(
         qs = qs.filter(late, status=PollutionSource.Status.ACTIVE) if overdue else qs.exclude(late)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(credit_code__icontains=q) | Q(address__icontains=q))
-    return qs.select_related("grid").order_by("next_patrol_due", "pk")
+    # the grid's outline (tens of KB for a real village) is not read for a list of sources
+    return qs.select_related("grid").defer("grid__boundary").order_by("next_patrol_due", "pk")
 
 
 def source_get(*, user: User, pk: int) -> PollutionSource:
@@ -87,7 +88,11 @@ def patrol_alarm_list(*, user: User, status: str | None = None) -> QuerySet[Patr
     qs = PatrolAlarm.objects.filter(grid_selectors.grid_scope_q(user=user, prefix="source__grid__"))
     if status:
         qs = qs.filter(status=status)
-    return qs.select_related("source", "source__grid").order_by("-raised_at", "-pk")
+    return (
+        qs.select_related("source", "source__grid")
+        .defer("source__grid__boundary")
+        .order_by("-raised_at", "-pk")
+    )
 
 
 # --- the dashboard ------------------------------------------------------------------------------

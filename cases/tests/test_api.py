@@ -89,3 +89,33 @@ def test_case_photos_are_fetched_through_the_scoped_api(small_city, crew, settin
     other = APIClient()
     other.force_authenticate(user_with_role(small_city.village_c, Role.INSPECTOR))
     assert other.get(photo["url"]).status_code == 404
+
+
+def test_the_case_list_does_not_read_the_grids_outlines_and_the_case_page_does(small_city, crew):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    inspector = APIClient()
+    inspector.force_authenticate(crew.inspector)
+    created = inspector.post(
+        "/api/v1/cases/",
+        {
+            "channel": "inspector",
+            "category": "dust",
+            "description": "工地扬尘",
+            "lat": 34.5,
+            "lng": 117.25,
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    with CaptureQueriesContext(connection) as listed:
+        assert inspector.get("/api/v1/cases/").json()["results"][0]["id"] == created.json()["id"]
+    assert not any("boundary" in q["sql"] for q in listed.captured_queries)
+    # the case page draws the grid's outline on its map
+    page = Client()
+    page.force_login(crew.inspector)
+    response = page.get(f"/cases/{created.json()['id']}/")
+    assert response.status_code == 200
+    assert response.context["map_data"]["boundary"] == small_city.village_a.boundary
