@@ -61,18 +61,48 @@ def is_city_office(*, user: User | None) -> bool:
     ).exists()
 
 
+@dataclass(frozen=True)
+class RecordRights:
+    """Where a user may record (a grid's meetings, reports, supervisions, answers): on the
+    grids at or below those where they hold one of ``RECORD_ROLES``, and for the departments
+    they belong to. Read once (``record_rights``), then asked per row without a query."""
+
+    everywhere: bool
+    ranges: tuple[tuple[int, int, int], ...]  # (tree_id, lft, rght) of the grids held
+    department_ids: frozenset[int]
+
+    def for_grid(self, grid: Grid) -> bool:
+        """A responsible person or the office of the grid or of a grid above it."""
+        return self.everywhere or any(
+            tree_id == grid.tree_id and lft <= grid.lft and grid.rght <= rght
+            for tree_id, lft, rght in self.ranges
+        )
+
+    def for_department(self, department: Department) -> bool:
+        """A current member of the department, or whoever may record for its grid."""
+        return department.pk in self.department_ids or self.for_grid(department.grid)
+
+
+def record_rights(*, user: User) -> RecordRights:
+    """The user's ``RecordRights`` today (two queries; none for a superuser)."""
+    if user.is_superuser:
+        return RecordRights(True, (), frozenset())
+    on = timezone.localdate()
+    ranges = GridRole.objects.filter(
+        grid_selectors.active_q(on), user=user, role__in=RECORD_ROLES
+    ).values_list("grid__tree_id", "grid__lft", "grid__rght")
+    departments = DepartmentMembership.objects.filter(
+        grid_selectors.active_q(on), user=user
+    ).values_list("department_id", flat=True)
+    return RecordRights(False, tuple(ranges), frozenset(departments))
+
+
 def may_record_for_grid(*, user: User, grid: Grid) -> bool:
-    """A responsible person or the office of the grid or of a grid above it."""
-    return bool(grid_selectors.user_roles_over(user=user, grid=grid) & RECORD_ROLES)
+    return record_rights(user=user).for_grid(grid)
 
 
 def may_record_for_department(*, user: User, department: Department) -> bool:
-    """A current member of the department, or whoever may record for its grid."""
-    if DepartmentMembership.objects.filter(
-        grid_selectors.active_q(timezone.localdate()), user=user, department=department
-    ).exists():
-        return True
-    return may_record_for_grid(user=user, grid=Grid.objects.get(pk=department.grid_id))
+    return record_rights(user=user).for_department(department)
 
 
 # --- rule sets ---------------------------------------------------------------------------------
@@ -355,9 +385,12 @@ def supervision_list(
             grid_selectors.subtree_q(grid=grid, prefix="target_grid__") | Q(supervisor_grid=grid)
         )
     qs = _in_year(qs, year=year, field="held_on")
-    return qs.select_related(
-        "supervisor_grid", "target_grid", "department", "recorded_by"
-    ).order_by("-held_on", "-pk")
+    # the department's grid tells who may write a row (``RecordRights``); outlines not read
+    return (
+        qs.select_related("supervisor_grid", "target_grid", "department__grid", "recorded_by")
+        .defer("supervisor_grid__boundary", "target_grid__boundary", "department__grid__boundary")
+        .order_by("-held_on", "-pk")
+    )
 
 
 def supervision_get(*, user: User, pk: int) -> Supervision:

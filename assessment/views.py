@@ -608,20 +608,12 @@ def reports_page(request):
 # --- supervisions ------------------------------------------------------------------------------
 
 
-def _may_write_supervision(user, supervision, cache: dict) -> bool:
+def _may_write_supervision(rights: selectors.RecordRights, supervision) -> bool:
     """Whether the service would let the user record the rectification or publish: whoever
     may record for the supervising department, or else for the supervising grid."""
     if supervision.department_id:
-        key = ("department", supervision.department_id)
-        if key not in cache:
-            cache[key] = selectors.may_record_for_department(
-                user=user, department=supervision.department
-            )
-    else:
-        key = ("grid", supervision.supervisor_grid_id)
-        if key not in cache:
-            cache[key] = selectors.may_record_for_grid(user=user, grid=supervision.supervisor_grid)
-    return cache[key]
+        return rights.for_department(supervision.department)
+    return rights.for_grid(supervision.supervisor_grid)
 
 
 def _supervisions_render(request, *, form, row=None, row_form=None, row_errors=None):
@@ -634,9 +626,9 @@ def _supervisions_render(request, *, form, row=None, row_form=None, row_errors=N
         request.GET.get("page")
     )
     page.object_list = list(page.object_list)  # the rows carry their forms to the template
-    cache: dict = {}
+    rights = selectors.record_rights(user=user)
     for supervision in page.object_list:
-        supervision.writable = _may_write_supervision(user, supervision, cache)
+        supervision.writable = _may_write_supervision(rights, supervision)
         if row is not None and supervision.pk == row:
             supervision.row_errors = row_errors or []
         if row is not None and supervision.pk == row and row_form is not None:
@@ -776,17 +768,13 @@ def _help_render(request, *, form, row=None, row_form=None):
         request.GET.get("page")
     )
     page.object_list = list(page.object_list)  # the rows carry their forms to the template
-    cache: dict = {}
+    rights = selectors.record_rights(user=user)
     for help_request in page.object_list:
         if help_request.answered_at:
             continue
-        if help_request.to_grid_id not in cache:
-            cache[help_request.to_grid_id] = selectors.may_record_for_grid(
-                user=user, grid=help_request.to_grid
-            )
         if row is not None and help_request.pk == row:
             help_request.answer_form = row_form
-        elif cache[help_request.to_grid_id]:
+        elif rights.for_grid(help_request.to_grid):
             help_request.answer_form = AnswerForm(auto_id=f"id_a{help_request.pk}_%s")
     context = {
         "page": page,

@@ -89,6 +89,48 @@ def test_a_supervision_is_recorded_through_the_form(client, small_city, county):
     assert reverse("assessment-supervision-publish", args=[supervision.pk]) in page
 
 
+def test_the_supervisions_page_asks_who_may_write_once_whatever_the_rows(
+    client, small_city, county
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(county.principal)
+    supervision_of(county, small_city)
+    url = reverse("assessment-supervisions")
+    client.get(url)
+    with CaptureQueriesContext(connection) as one_row:
+        client.get(url)
+    # when supervisions of two more departments are added
+    from grids import services as grid_services
+    from grids.models import Sector
+
+    for code, sector in (("371302.water", "water"), ("371302.agriculture", "agriculture")):
+        department = grid_services.department_create(
+            code=code, name=code, sector=Sector.objects.get(code=sector), grid=county.grid
+        )
+        services.supervision_record(
+            supervisor_grid=county.grid,
+            target_grid=small_city.lanshan_street,
+            held_on=timezone.localdate() - timedelta(days=2),
+            topic="部门督导",
+            findings="台账不全",
+            actor=county.principal,
+            department=department,
+        )
+    with CaptureQueriesContext(connection) as three_rows:
+        response = client.get(url)
+    # then the page asks as often as before, and the principal may write every row
+    assert len(three_rows.captured_queries) == len(one_row.captured_queries)
+    rows = [
+        row
+        for row in response.context["page"].object_list
+        if row.topic in ("部门督导", "秸秆禁烧督导")
+    ]
+    assert len(rows) == 3 and all(row.writable for row in rows)
+    assert not any("boundary" in q["sql"] for q in three_rows.captured_queries)
+
+
 def test_a_supervision_in_the_future_is_refused(client, small_city, county):
     # given
     client.force_login(county.principal)
