@@ -53,14 +53,15 @@ def supervision_post(client, small_city, **data):
     return client.post(reverse("assessment-supervisions"), values)
 
 
-def supervision_of(county, small_city) -> Supervision:
+def supervision_of(county, small_city, department=None, topic="秸秆禁烧督导") -> Supervision:
     return services.supervision_record(
         supervisor_grid=county.grid,
         target_grid=small_city.lanshan_street,
         held_on=timezone.localdate() - timedelta(days=3),
-        topic="秸秆禁烧督导",
+        topic=topic,
         findings="巡查台账不全",
         actor=county.principal,
+        department=department,
     )
 
 
@@ -109,15 +110,7 @@ def test_the_supervisions_page_asks_who_may_write_once_whatever_the_rows(
         department = grid_services.department_create(
             code=code, name=code, sector=Sector.objects.get(code=sector), grid=county.grid
         )
-        services.supervision_record(
-            supervisor_grid=county.grid,
-            target_grid=small_city.lanshan_street,
-            held_on=timezone.localdate() - timedelta(days=2),
-            topic="部门督导",
-            findings="台账不全",
-            actor=county.principal,
-            department=department,
-        )
+        supervision_of(county, small_city, department=department, topic="部门督导")
     with CaptureQueriesContext(connection) as three_rows:
         response = client.get(url)
     # then the page asks as often as before, and the principal may write every row

@@ -58,23 +58,25 @@ def test_categories_for_a_grid_out_of_scope_is_404(small_city):
     assert client.get("/api/v1/categories/", {"grid": "371311001001"}).status_code == 404
 
 
+def api_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def dust_report(**where) -> dict:
+    """An inspector's report of dust, placed by ``where`` (a grid code or a point)."""
+    return {"channel": "inspector", "category": "dust", "description": "工地扬尘", **where}
+
+
 def test_case_photos_are_fetched_through_the_scoped_api(small_city, crew, settings, tmp_path):
     from cases.tests.conftest import jpeg
 
     settings.MEDIA_ROOT = tmp_path
     # given a case reported with a photo by the village's inspector
-    inspector = APIClient()
-    inspector.force_authenticate(crew.inspector)
+    inspector = api_client(crew.inspector)
     created = inspector.post(
-        "/api/v1/cases/",
-        {
-            "channel": "inspector",
-            "category": "dust",
-            "description": "工地扬尘",
-            "grid": "371302001001",
-            "photos": [jpeg()],
-        },
-        format="multipart",
+        "/api/v1/cases/", dust_report(grid="371302001001", photos=[jpeg()]), format="multipart"
     )
     assert created.status_code == 201, created.content
     case_id = created.json()["id"]
@@ -96,19 +98,8 @@ def test_the_case_list_does_not_read_the_grids_outlines_and_the_case_page_does(s
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    inspector = APIClient()
-    inspector.force_authenticate(crew.inspector)
-    created = inspector.post(
-        "/api/v1/cases/",
-        {
-            "channel": "inspector",
-            "category": "dust",
-            "description": "工地扬尘",
-            "lat": 34.5,
-            "lng": 117.25,
-        },
-        format="json",
-    )
+    inspector = api_client(crew.inspector)
+    created = inspector.post("/api/v1/cases/", dust_report(lat=34.5, lng=117.25), format="json")
     assert created.status_code == 201, created.content
     with CaptureQueriesContext(connection) as listed:
         assert inspector.get("/api/v1/cases/").json()["results"][0]["id"] == created.json()["id"]
