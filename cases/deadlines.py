@@ -111,16 +111,16 @@ def case_deadlines_sweep(*, now: datetime | None = None) -> DeadlineSweepResult:
     """Fire the timers that are due: record each one past its deadline (the deadline, the
     principal's and the leader's alarms) as a breach on the case (once: unique per case,
     deadline and level), and tell the people of each level, the 80 % warning included,
-    after commit. The breach
-    row of level ``breach`` is the mark of a deadline that passed unmet; the case's
-    ``<deadline>_met`` is the step's outcome, settled by the transition that completes the
-    step (``False`` when it came late), so the sweep never writes the case.
+    after commit. The breach row of level ``breach`` is the mark of a deadline that passed
+    unmet; the case's ``<deadline>_met`` is the step's outcome, settled by the transition
+    that completes the step (``False`` when it came late), so the sweep never writes the
+    case.
 
     Fired timers are deleted, not marked, so the table holds pending timers only and the
     claim writes no new row versions. Each person gets one message per level and sweep: about
     one case it names the case and links to it; about several (a backlog) it counts and lists
-    them. A warning whose deadline passed in the same sweep is recorded but not sent: the
-    breach message says more. docs/cases.md, "Enforcement", gives the reasons.
+    them. A warning whose deadline passed in the same sweep is not sent: the breach message
+    says more. docs/cases.md, "Enforcement", gives the reasons.
 
     Never blocks the workflow: the sweep takes no case lock and writes only its own rows
     (timers, breaches, messages). On PostgreSQL it claims the due timers with ``SKIP LOCKED``,
@@ -195,7 +195,7 @@ class _Sweep:
     def run(self, cursor) -> DeadlineSweepResult:
         return self._run_postgres(cursor) if self.postgres else self._run_stepwise(cursor)
 
-    # -- the two relations ------------------------------------------------------------------
+    # -- the claim ----------------------------------------------------------------------------
 
     def _fired_postgres(self) -> str:
         # The due timers are locked with SKIP LOCKED first (a transition rewriting a case's
