@@ -21,6 +21,7 @@ from cases.models import (
     CalendarDay,
     Case,
     CaseAssignment,
+    CaseBreach,
     CasePhoto,
     CaseSettings,
     DutyRule,
@@ -271,6 +272,19 @@ class DeadlineState:
     @property
     def running(self) -> bool:
         return self.light in ("green", "yellow", "red")
+
+
+def deadline_outcomes(case: Case) -> dict[str, bool | None]:
+    """Each deadline's outcome: as the step that completed it settled it (``<deadline>_met``),
+    else missed (``False``) once the sweep recorded it passing while the step was pending (its
+    ``breach`` row), else ``None`` (running, or not set). Reads ``case.breaches`` (prefetched
+    by the detail views; one query otherwise)."""
+    passed = {b.deadline for b in case.breaches.all() if b.level == CaseBreach.Level.BREACH}
+    outcomes: dict[str, bool | None] = {}
+    for deadline in CaseBreach.Deadline.values:
+        met = getattr(case, f"{deadline}_met")
+        outcomes[deadline] = met if met is not None else (False if deadline in passed else None)
+    return outcomes
 
 
 def case_deadline_states(

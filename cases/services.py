@@ -729,14 +729,10 @@ def _on_rework(*, case, data, now, actor, calendar, case_settings):
 
 
 def _on_evaluate(*, case, data, now, actor, calendar, case_settings):
-    # A deadline whose passing the sweep recorded (its ``breach`` row) and that no step
-    # settled (an on-site arrival never recorded) counts as missed.
-    breached = CaseBreach.objects.filter(case=case, level=Level.BREACH).values_list(
-        "deadline", flat=True
-    )
-    for deadline in breached:
-        if getattr(case, f"{deadline}_met", True) is None:
-            setattr(case, f"{deadline}_met", False)
+    # a deadline no step settled (an on-site arrival never recorded) is settled now: missed
+    # if the sweep recorded it passing
+    for deadline, met in selectors.deadline_outcomes(case).items():
+        setattr(case, f"{deadline}_met", met)
     case.evaluation_score = evaluation_score(case)
 
 

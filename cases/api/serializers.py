@@ -183,6 +183,13 @@ class CaseDetailSerializer(CaseSerializer):
             for a in case.assignments.all()
         ]
 
+    def to_representation(self, case):
+        data = super().to_representation(case)
+        # a deadline passed while its step was pending reads as missed before the step settles
+        for deadline, met in selectors.deadline_outcomes(case).items():
+            data[f"{deadline}_met"] = met
+        return data
+
     def get_breaches(self, case) -> list[dict]:
         return [
             {"deadline": b.deadline, "level": b.level, "due_at": b.due_at, "at": b.at}

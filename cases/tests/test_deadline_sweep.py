@@ -281,3 +281,18 @@ def test_a_deadline_the_sweep_recorded_as_passed_and_no_step_settled_counts_at_e
     # then the missed deadline is settled as missed and costs its ten points
     assert (missed.response_met, missed.evaluation_score) == (False, 90)
     assert (on_time.response_met, on_time.evaluation_score) == (None, 100)
+
+
+def test_the_api_reads_a_deadline_the_sweep_recorded_as_passed_as_missed(small_city, crew):
+    from rest_framework.test import APIClient
+
+    case = intake(crew, at(2026, 11, 23, 10, 0))
+    platform = APIClient()
+    platform.force_authenticate(crew.platform)
+    assert platform.get(f"/api/v1/cases/{case.pk}/").json()["response_met"] is None
+    # when the response deadline passes with nobody on site
+    deadlines.case_deadlines_sweep(now=at(2026, 11, 23, 10, 45))
+    # then the platform reads it as missed, with the breach recorded
+    detail = platform.get(f"/api/v1/cases/{case.pk}/").json()
+    assert detail["response_met"] is False and detail["handling_met"] is None
+    assert [(b["deadline"], b["level"]) for b in detail["breaches"]] == [("response", "breach")]
