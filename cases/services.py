@@ -88,7 +88,13 @@ def _number_next(*, category: ProblemCategory, on: datetime) -> str:
 
 def _locate(*, data: CaseInput, actor: User) -> Grid:
     if data.grid:
-        grid = grid_selectors.grids_visible(user=actor).filter(code=data.grid).first()
+        # (its outline is not needed: a named grid is taken as it is)
+        grid = (
+            grid_selectors.grids_visible(user=actor)
+            .filter(code=data.grid)
+            .defer("boundary")
+            .first()
+        )
         if grid is None:
             raise DomainError(
                 _("Unknown grid %(code)s.") % {"code": data.grid}, grid=[_("Unknown grid.")]
