@@ -494,6 +494,36 @@ def _grid_filter(request):
     return grid_selectors.grid_get(user=request.user, code=code)
 
 
+def _entry_form(request, form_class, *, grid, grid_field: str):
+    """A page's entry form, bound on POST, its grid field preset with ``grid`` (``?grid=``)."""
+    posted = request.method == "POST"
+    return form_class(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        user=request.user,
+        initial={grid_field: grid.code} if grid else None,
+    )
+
+
+def _entry_submitted(request, form, *, submit, done, refused_field, field_of=None):
+    """Hand a posted, valid entry form to the service ``submit``: on success the message and
+    the redirect ``done(record)`` gives; on a refusal ``None``, the form carrying it (a
+    ``Forbidden`` on ``refused_field``, ``None`` for the whole form)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        record = submit(actor=request.user, **form.service_kwargs())
+    except Forbidden as exc:
+        form.add_error(refused_field, str(exc))
+    except DomainError as exc:
+        add_domain_errors(form, exc, field_of=field_of)
+    else:
+        message, url = done(record)
+        messages.success(request, message)
+        return redirect(url)
+    return None
+
+
 def _record_page(
     request,
     *,
@@ -512,23 +542,12 @@ def _record_page(
     user = request.user
     grid = _grid_filter(request)
     posted = request.method == "POST"
-    form = form_class(
-        request.POST if posted else None,
-        request.FILES if posted else None,
-        user=user,
-        initial={"grid": grid.code} if grid else None,
+    form = _entry_form(request, form_class, grid=grid, grid_field="grid")
+    submitted = _entry_submitted(
+        request, form, submit=submit, done=done, refused_field="grid", field_of=field_of
     )
-    if posted and form.is_valid():
-        try:
-            record = submit(actor=user, **form.service_kwargs())
-        except Forbidden as exc:
-            form.add_error("grid", str(exc))
-        except DomainError as exc:
-            add_domain_errors(form, exc, field_of=field_of)
-        else:
-            message, url = done(record)
-            messages.success(request, message)
-            return redirect(url)
+    if submitted:
+        return submitted
     page = Paginator(selector(user=user, grid=grid), LIST_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -667,28 +686,21 @@ def _supervision_anchor(pk: int) -> str:
 @require_http_methods(["GET", "POST"])
 def supervisions_page(request):
     """Supervisions in the user's area, and the form to record one."""
-    user = request.user
-    grid = _grid_filter(request)
-    form = SupervisionForm(
-        request.POST if request.method == "POST" else None,
-        request.FILES if request.method == "POST" else None,
-        user=user,
-        initial={"supervisor_grid": grid.code} if grid else None,
+    form = _entry_form(
+        request, SupervisionForm, grid=_grid_filter(request), grid_field="supervisor_grid"
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            supervision = services.supervision_record(actor=user, **form.service_kwargs())
-        except Forbidden as exc:
-            form.add_error(None, str(exc))
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("The supervision of %(grid)s is recorded.")
-                % {"grid": supervision.target_grid.name},
-            )
-            return redirect(_supervision_anchor(supervision.pk))
+    submitted = _entry_submitted(
+        request,
+        form,
+        submit=services.supervision_record,
+        done=lambda supervision: (
+            _("The supervision of %(grid)s is recorded.") % {"grid": supervision.target_grid.name},
+            _supervision_anchor(supervision.pk),
+        ),
+        refused_field=None,
+    )
+    if submitted:
+        return submitted
     return _supervisions_render(request, form=form)
 
 
@@ -799,27 +811,19 @@ def _help_anchor(pk: int) -> str:
 @require_http_methods(["GET", "POST"])
 def help_requests_page(request):
     """Requests for help from or to the user's grids, and the form to ask one."""
-    user = request.user
-    grid = _grid_filter(request)
-    form = HelpRequestForm(
-        request.POST if request.method == "POST" else None,
-        request.FILES if request.method == "POST" else None,
-        user=user,
-        initial={"from_grid": grid.code} if grid else None,
+    form = _entry_form(request, HelpRequestForm, grid=_grid_filter(request), grid_field="from_grid")
+    submitted = _entry_submitted(
+        request,
+        form,
+        submit=services.help_request_make,
+        done=lambda help_request: (
+            _("The request is sent to %(grid)s.") % {"grid": help_request.to_grid.name},
+            _help_anchor(help_request.pk),
+        ),
+        refused_field="from_grid",
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            help_request = services.help_request_make(actor=user, **form.service_kwargs())
-        except Forbidden as exc:
-            form.add_error("from_grid", str(exc))
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("The request is sent to %(grid)s.") % {"grid": help_request.to_grid.name},
-            )
-            return redirect(_help_anchor(help_request.pk))
+    if submitted:
+        return submitted
     return _help_render(request, form=form)
 
 
