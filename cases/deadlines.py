@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from cases.calendar import WorkingCalendar
 from cases.models import Case, CaseBreach, CaseSettings, CaseTimer
+from core import db
 from core.models import Notification
 from core.services import notifications_email_after_commit
 from grids import selectors as grid_selectors
@@ -64,7 +65,8 @@ def timers_set(
             CaseBreach.objects.filter(case=case, deadline=deadline).values_list("level", flat=True)
         )
     )
-    CaseTimer.objects.bulk_create(
+    # (one cached statement: a new case's timers are written on every intake)
+    db.insert_many(
         [
             CaseTimer(case=case, deadline=deadline, level=level, due_at=at, deadline_at=due)
             for level, at in (

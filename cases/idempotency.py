@@ -19,11 +19,12 @@ import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import IdempotencyRecord
+from core import db
 from core.errors import Conflict, DomainError
 from core.models import User
 
@@ -69,26 +70,18 @@ def with_idempotency(
     answer; ``run`` returns (status, body) of the first answer."""
     if not key or len(key) > 200:
         raise DomainError(_("The Idempotency-Key header must be 1 to 200 characters."))
-    claimed = True
+    record = IdempotencyRecord(client=client, key=key, body_hash=fingerprint)
     try:
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 # A second request with the key waits on the first's uncommitted row this long.
                 with connection.cursor() as cursor:
                     cursor.execute(f"SET LOCAL lock_timeout = {int(WAIT.total_seconds() * 1000)}")
-            try:
-                record = IdempotencyRecord.objects.create(
-                    client=client, key=key, body_hash=fingerprint
-                )
-            except IntegrityError:
-                # Taken by a committed request; this transaction is spoilt, start afresh.
-                claimed = False
-                transaction.set_rollback(True)
-            else:
+            # taken by a committed request: nothing is written, the answer is replayed
+            claimed = db.insert_one(record, skip_conflicts=True)
+            if claimed:
                 status, body = run()
-                IdempotencyRecord.objects.filter(pk=record.pk).update(
-                    status_code=status, response=body
-                )
+                _answer_record(record, status=status, body=body)
     except OperationalError as exc:
         cause = exc.__cause__
         code = getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)
@@ -100,6 +93,17 @@ def with_idempotency(
     if claimed:
         return status, body
     return _replay(client=client, key=key, fingerprint=fingerprint)
+
+
+def _answer_record(record: IdempotencyRecord, *, status: int, body: dict) -> None:
+    """Store the answer on the claimed record (written out: one statement per intake)."""
+    meta = IdempotencyRecord._meta
+    response = meta.get_field("response").get_db_prep_save(body, connection=connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {meta.db_table} SET status_code = %s, response = %s WHERE id = %s",  # noqa: S608 - name from _meta
+            [status, response, record.pk],
+        )
 
 
 def _replay(*, client: User, key: str, fingerprint: str) -> tuple[int, dict]:

@@ -269,7 +269,10 @@ class CaseAssignment(models.Model):
 class CaseEvent(models.Model):
     """One transition of a case: who, when, from, to, note. Never edited or deleted."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    # indexed by the unique (case, seq) below, which leads with it
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     seq = models.PositiveIntegerField()
     action = models.CharField(max_length=20)
     from_status = models.CharField(max_length=12)
@@ -405,10 +408,27 @@ class ReturnVisit(models.Model):
         return f"{self.case_id} {self.satisfaction}"
 
 
+class CaseNumberCounter(models.Model):
+    """The last sequence number given under a case-number prefix (category code and day,
+    ``DUST-20261122-``): one row per prefix, counted up by the intake in its transaction, so
+    numbers have no gaps and an intake takes the next one without searching the cases. A
+    number taken outside this counter (imported cases) is caught by the number's unique
+    index, and the counter is moved past it (``cases.services``)."""
+
+    prefix = models.CharField(max_length=40, primary_key=True)
+    last = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.last:04d}"
+
+
 class IdempotencyRecord(models.Model):
     """An intake request by key (IETF Idempotency-Key draft), kept at least 24 hours."""
 
-    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # indexed by the unique (client, key) below, which leads with it
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     key = models.CharField(max_length=200)
     body_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)

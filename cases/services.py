@@ -18,8 +18,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import connection, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +33,7 @@ from cases.models import (
     CaseAssignment,
     CaseBreach,
     CaseEvent,
+    CaseNumberCounter,
     CasePhoto,
     CaseTimer,
     Channel,
@@ -47,6 +48,7 @@ from cases.transitions import (
     allowed_actions,
     transition_for,
 )
+from core import db
 from core.errors import Conflict, DomainError, Forbidden
 from core.models import User
 from core.photos import photo_check
@@ -78,23 +80,48 @@ class CaseInput:
     photos: list[UploadedFile] = field(default_factory=list)
 
 
-def _number_next(*, category: ProblemCategory, on: datetime) -> str:
-    """Category code + date + a sequence of the day: ``DUST-20261122-0007``."""
-    prefix = f"{category.code.upper().replace('_', '')}-{timezone.localdate(on):%Y%m%d}-"
-    last = Case.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
-    seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{seq:04d}"
+def _number_prefix(*, category: ProblemCategory, on: datetime) -> str:
+    """Category code + date: ``DUST-20261122-`` (the number adds the day's sequence)."""
+    return f"{category.code.upper().replace('_', '')}-{timezone.localdate(on):%Y%m%d}-"
+
+
+def _number_take(prefix: str) -> str:
+    """The next number under ``prefix`` (``DUST-20261122-0007``), from its counter, in one
+    statement. The counter's row stays locked until the intake commits, so two intakes of
+    one category and day take their numbers in turn and a rolled-back intake gives its
+    number back."""
+    table = CaseNumberCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (prefix, last) VALUES (%s, 1)"  # noqa: S608 - name from _meta
+            f" ON CONFLICT (prefix) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [prefix],
+        )
+        (last,) = cursor.fetchone()
+    return f"{prefix}{last:04d}"
+
+
+def _number_skip_taken(prefix: str) -> None:
+    """Move the counter past the numbers already used under ``prefix`` by cases it did not
+    number (imported, or written before the counter existed)."""
+    numbers = Case.objects.filter(number__startswith=prefix).values_list("number", flat=True)
+    used = max(
+        (int(n.rsplit("-", 1)[1]) for n in numbers.iterator() if n[len(prefix) :].isdigit()),
+        default=0,
+    )
+    CaseNumberCounter.objects.filter(prefix=prefix).update(last=used)
+
+
+def _number_give_back(prefix: str) -> None:
+    """Undo ``_number_take`` when the case was not written after all (its counter row is
+    still locked by this transaction, so no one has taken a number since)."""
+    CaseNumberCounter.objects.filter(prefix=prefix).update(last=F("last") - 1)
 
 
 def _locate(*, data: CaseInput, actor: User) -> Grid:
     if data.grid:
         # (its outline is not needed: a named grid is taken as it is)
-        grid = (
-            grid_selectors.grids_visible(user=actor)
-            .filter(code=data.grid)
-            .defer("boundary")
-            .first()
-        )
+        grid = grid_selectors.grid_visible_by_code(user=actor, code=data.grid)
         if grid is None:
             raise DomainError(
                 _("Unknown grid %(code)s.") % {"code": data.grid}, grid=[_("Unknown grid.")]
@@ -132,7 +159,6 @@ def _validate_intake(*, data: CaseInput, now: datetime) -> ProblemCategory:
     return category
 
 
-@transaction.atomic
 def case_create(*, data: CaseInput, actor: User, now: datetime | None = None) -> tuple[Case, bool]:
     """Step 1, collect: record a report from any channel. Returns (case, created); a repeated
     ``external_id`` from the same client returns the case it already created.
@@ -140,10 +166,16 @@ def case_create(*, data: CaseInput, actor: User, now: datetime | None = None) ->
     The response deadline is fixed here for reports from the public (complaint, hotline,
     platform) and for emergencies: 30 minutes inside working hours of a working day, 2 hours
     otherwise, at once for an emergency (Zhejiang §4(4)2).
+
+    Everything that can refuse the report is checked before the first write, and the writes
+    (the case, its first event, its photos and timers) are one atomic block that raises no
+    ``DomainError``: so a caller's transaction needs no savepoint around this, and a refused
+    report leaves it as it was. The platform's intake writes these rows on every request, so
+    the case, event and timers go in through ``core.db``'s cached inserts.
     """
     now = now or timezone.now()
     if data.external_id:
-        existing = Case.objects.filter(created_by=actor, external_id=data.external_id).first()
+        existing = _case_by_external_id(actor=actor, external_id=data.external_id)
         if existing:
             return existing, False
     category = _validate_intake(data=data, now=now)
@@ -171,91 +203,115 @@ def case_create(*, data: CaseInput, actor: User, now: datetime | None = None) ->
             in_hours=timedelta(minutes=case_settings.response_in_hours_minutes),
             off_hours=timedelta(minutes=case_settings.response_off_hours_minutes),
         )
-    if calendar.unknown_years:
-        calendar_warn_office(years=calendar.unknown_years)
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                case = Case.objects.create(
-                    number=_number_next(category=category, on=reported_at),
-                    channel=data.channel,
-                    category=category,
-                    description=data.description.strip(),
-                    emergency=emergency,
-                    reporter_name=data.reporter_name,
-                    reporter_phone=data.reporter_phone,
-                    created_by=actor,
-                    external_id=data.external_id,
-                    lat=data.lat,
-                    lng=data.lng,
-                    address=data.address,
-                    grid=grid,
-                    source=source,
-                    reported_at=reported_at,
-                    response_deadline=response_deadline,
-                    created_at=now,
-                    updated_at=now,
-                )
-            break
-        except IntegrityError:
-            if (
-                data.external_id
-                and Case.objects.filter(created_by=actor, external_id=data.external_id).exists()
-            ):
-                return Case.objects.get(created_by=actor, external_id=data.external_id), False
-            continue  # a concurrent intake took the number; take the next one
-    else:
-        raise Conflict(_("Could not number the case; try again."))
-    event = CaseEvent.objects.create(
-        case=case,
-        seq=1,
-        action="collect",
-        from_status="",
-        to_status=State.COLLECTED,
-        actor=actor,
-        at=now,
-        note="",
-        data={"channel": data.channel},
+    case = Case(
+        channel=data.channel,
+        category=category,
+        description=data.description.strip(),
+        emergency=emergency,
+        reporter_name=data.reporter_name,
+        reporter_phone=data.reporter_phone,
+        created_by=actor,
+        external_id=data.external_id,
+        lat=data.lat,
+        lng=data.lng,
+        address=data.address,
+        grid=grid,
+        source=source,
+        reported_at=reported_at,
+        response_deadline=response_deadline,
+        created_at=now,
+        updated_at=now,
     )
-    for upload, digest in zip(data.photos, hashes, strict=True):
-        CasePhoto.objects.create(
+    with transaction.atomic(savepoint=False):
+        existing = _case_insert(case)
+        if existing is not None:  # the same external_id, committed meanwhile by another request
+            return existing, False
+        event = CaseEvent(
             case=case,
-            event=event,
-            kind=CasePhoto.Kind.BEFORE,
-            image=upload,
-            sha256=digest,
-            lat=data.lat,
-            lng=data.lng,
-            uploaded_at=now,
-            uploaded_by=actor,
+            seq=1,
+            action="collect",
+            from_status="",
+            to_status=State.COLLECTED,
+            actor=actor,
+            at=now,
+            note="",
+            data={"channel": data.channel},
         )
-    if response_deadline:
-        deadlines.timers_set(
-            case=case,
-            deadline=Deadline.RESPONSE,
-            start=reported_at,
-            due=response_deadline,
-            calendar=calendar,
-            case_settings=case_settings,
-            working=False,
-            new_case=True,
-        )
-    if emergency:
-        _notify_grid(
-            case=case,
-            roles=("principal", "leader", "direct_responsible"),
-            title=_("Environmental emergency reported: %(n)s") % {"n": case.number},
-            key="emergency",
-        )
-    if source is not None and data.channel in COMPLAINT_CHANNELS:
-        from inspections.services import source_tighten
+        db.insert_one(event)
+        for upload, digest in zip(data.photos, hashes, strict=True):
+            CasePhoto.objects.create(
+                case=case,
+                event=event,
+                kind=CasePhoto.Kind.BEFORE,
+                image=upload,
+                sha256=digest,
+                lat=data.lat,
+                lng=data.lng,
+                uploaded_at=now,
+                uploaded_by=actor,
+            )
+        if response_deadline:
+            deadlines.timers_set(
+                case=case,
+                deadline=Deadline.RESPONSE,
+                start=reported_at,
+                due=response_deadline,
+                calendar=calendar,
+                case_settings=case_settings,
+                working=False,
+                new_case=True,
+            )
+        if calendar.unknown_years:
+            calendar_warn_office(years=calendar.unknown_years)
+        if emergency:
+            _notify_grid(
+                case=case,
+                roles=("principal", "leader", "direct_responsible"),
+                title=_("Environmental emergency reported: %(n)s") % {"n": case.number},
+                key="emergency",
+            )
+        if source is not None and data.channel in COMPLAINT_CHANNELS:
+            from inspections.services import source_tighten
 
-        source_tighten(
-            source=source,
-            on=timezone.localdate(reported_at),
-            reason=_("complaint %(n)s") % {"n": case.number},
-        )
+            source_tighten(
+                source=source,
+                on=timezone.localdate(reported_at),
+                reason=_("complaint %(n)s") % {"n": case.number},
+            )
     return case, True
+
+
+def _case_by_external_id(*, actor: User, external_id: str) -> Case | None:
+    """The case this client sent with this ``external_id``, if any. Asked on every platform
+    intake, nearly always for an id not seen yet: so the question is the bare probe of the
+    unique index (ids only), and the case is read only when there is one."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Case._meta.db_table}"  # noqa: S608 - name from _meta
+            " WHERE created_by_id = %s AND external_id = %s",
+            [actor.pk, external_id],
+        )
+        row = cursor.fetchone()
+    return Case.objects.get(pk=row[0]) if row else None
+
+
+def _case_insert(case: Case) -> Case | None:
+    """Number ``case`` and write it. Returns ``None`` when written; the case already there
+    when another request wrote one with the same ``external_id`` first (the number is given
+    back). A number already used by a case the counter did not number moves the counter on.
+    No statement here fails, so no savepoint is needed."""
+    prefix = _number_prefix(category=case.category, on=case.reported_at)
+    for _attempt in range(3):
+        case.number = _number_take(prefix)
+        if db.insert_one(case, skip_conflicts=True):
+            return None
+        if case.external_id:
+            existing = _case_by_external_id(actor=case.created_by, external_id=case.external_id)
+            if existing is not None:
+                _number_give_back(prefix)
+                return existing
+        _number_skip_taken(prefix)
+    raise Conflict(_("Could not number the case; try again."))
 
 
 def calendar_warn_office(*, years: set[int]) -> None:

@@ -211,6 +211,66 @@ def grid_at_level(*, grid: Grid, level: int) -> Grid | None:
     return grid.get_ancestors().filter(level=level).first()
 
 
+def _visible_sql(scope: Scope) -> tuple[str, list]:
+    """The condition "inside one of the scope's subtrees" on ``grids_grid``, written out."""
+    if scope.everything:
+        return "", []
+    if not scope.ranges:  # a department's member sees its grid through the department only
+        return " AND 1 = 0", []
+    sql = (
+        " AND ("
+        + " OR ".join("(tree_id = %s AND lft >= %s AND rght <= %s)" for _ in scope.ranges)
+        + ")"
+    )
+    return sql, [value for grid_range in scope.ranges for value in grid_range]
+
+
+@lru_cache(maxsize=1)
+def _grid_columns() -> tuple[list[str], str, list]:
+    """Grid's attnames without ``boundary`` (a village's outline is tens of KB), their column
+    list, and each column's converters (what the ORM applies to a value read, e.g. making
+    SQLite's datetimes aware)."""
+    fields = [f for f in Grid._meta.concrete_fields if f.name != "boundary"]
+    converters = []
+    for i, f in enumerate(fields):
+        col = f.get_col(Grid._meta.db_table)
+        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        if found:
+            converters.append((i, col, found))
+    return [f.attname for f in fields], ", ".join(f.column for f in fields), converters
+
+
+def _grids_written_out(sql_after_from: str, params: list) -> list[Grid]:
+    """Grids without their boundary from a written-out query: the rows made into ``Grid``
+    instances directly (``Model.from_db``), without ``RawQuerySet``'s per-query work of
+    matching columns to fields. ``boundary`` is deferred on them."""
+    attnames, columns, converters = _grid_columns()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {Grid._meta.db_table} {sql_after_from}", params)  # noqa: S608 - names from _meta
+        rows = cursor.fetchall()
+    grids = []
+    for row in rows:
+        if converters:
+            row = list(row)
+            for i, col, functions in converters:
+                for convert in functions:
+                    row[i] = convert(row[i], col, connection)
+        grids.append(Grid.from_db(connection.alias, attnames, row))
+    return grids
+
+
+def grid_visible_by_code(*, user: User, code: str) -> Grid | None:
+    """The visible grid with this code (active or not), without its boundary; ``None`` when
+    there is none. Written out like ``grid_locate``: the intake asks it on every report that
+    names its grid."""
+    scope = user_scope(user=user)
+    if scope.empty:
+        return None
+    visible, params = _visible_sql(scope)
+    found = _grids_written_out(f"WHERE code = %s{visible}", [code, *params])
+    return found[0] if found else None
+
+
 def grid_locate(*, user: User, lat: float, lng: float) -> Grid:
     """The deepest visible, active grid whose boundary holds the point; 404 where none does.
 
@@ -221,25 +281,15 @@ def grid_locate(*, user: User, lat: float, lng: float) -> Grid:
     scope = user_scope(user=user)
     if scope.empty:
         raise Http404
-    table = Grid._meta.db_table
-    columns = ", ".join(f.column for f in Grid._meta.concrete_fields if f.name != "boundary")
-    params: list = [lng, lng, lat, lat, timezone.localdate()]
-    visible = ""
-    if not scope.everything:
-        visible = (
-            " AND ("
-            + " OR ".join("(tree_id = %s AND lft >= %s AND rght <= %s)" for _range in scope.ranges)
-            + ")"
-        )
-        params += [value for grid_range in scope.ranges for value in grid_range]
+    visible, scope_params = _visible_sql(scope)
     # written out: asked on every report located by its point, and the ORM's compiling of the
     # scope's ranges cost more than the query itself
-    candidates = Grid.objects.raw(
-        f"SELECT {columns} FROM {table} WHERE boundary IS NOT NULL"  # noqa: S608 - names from _meta
+    candidates = _grids_written_out(
+        "WHERE boundary IS NOT NULL"
         " AND min_lng <= %s AND max_lng >= %s AND min_lat <= %s AND max_lat >= %s"
         f" AND (active_until IS NULL OR active_until >= %s){visible}"
         " ORDER BY level DESC, code",
-        params,
+        [lng, lng, lat, lat, timezone.localdate(), *scope_params],
     )
     where = geometry.point(lat=lat, lng=lng)
     for grid in candidates:
