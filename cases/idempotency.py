@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
@@ -97,13 +98,20 @@ def with_idempotency(
 
 def _answer_record(record: IdempotencyRecord, *, status: int, body: dict) -> None:
     """Store the answer on the claimed record (written out: one statement per intake)."""
-    meta = IdempotencyRecord._meta
-    response = meta.get_field("response").get_db_prep_save(body, connection=connection)
+    field = IdempotencyRecord._meta.get_field("response")
+    response = field.get_db_prep_save(body, connection=connection)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {meta.db_table} SET status_code = %s, response = %s WHERE id = %s",  # noqa: S608 - name from _meta
-            [status, response, record.pk],
-        )
+        _answer_statement().execute(cursor, [status, response, record.pk])
+
+
+@lru_cache(maxsize=1)
+def _answer_statement() -> db.Prepared:
+    return db.Prepared(
+        "idempotency_answer",
+        f"UPDATE {IdempotencyRecord._meta.db_table}"  # noqa: S608 - name from _meta
+        " SET status_code = %s, response = %s WHERE id = %s",
+        3,
+    )
 
 
 def _replay(*, client: User, key: str, fingerprint: str) -> tuple[int, dict]:

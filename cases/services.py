@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -90,15 +91,21 @@ def _number_take(prefix: str) -> str:
     statement. The counter's row stays locked until the intake commits, so two intakes of
     one category and day take their numbers in turn and a rolled-back intake gives its
     number back."""
-    table = CaseNumberCounter._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (prefix, last) VALUES (%s, 1)"  # noqa: S608 - name from _meta
-            f" ON CONFLICT (prefix) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [prefix],
-        )
+        _number_statement().execute(cursor, [prefix])
         (last,) = cursor.fetchone()
     return f"{prefix}{last:04d}"
+
+
+@lru_cache(maxsize=1)
+def _number_statement() -> db.Prepared:
+    table = CaseNumberCounter._meta.db_table
+    return db.Prepared(
+        "case_number_take",
+        f"INSERT INTO {table} (prefix, last) VALUES (%s, 1)"  # noqa: S608 - name from _meta
+        f" ON CONFLICT (prefix) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+        1,
+    )
 
 
 def _number_skip_taken(prefix: str) -> None:
@@ -286,13 +293,20 @@ def _case_by_external_id(*, actor: User, external_id: str) -> Case | None:
     intake, nearly always for an id not seen yet: so the question is the bare probe of the
     unique index (ids only), and the case is read only when there is one."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {Case._meta.db_table}"  # noqa: S608 - name from _meta
-            " WHERE created_by_id = %s AND external_id = %s",
-            [actor.pk, external_id],
-        )
+        _external_id_statement().execute(cursor, [actor.pk, external_id])
         row = cursor.fetchone()
     return Case.objects.get(pk=row[0]) if row else None
+
+
+@lru_cache(maxsize=1)
+def _external_id_statement() -> db.Prepared:
+    return db.Prepared(
+        "case_by_external_id",
+        f"SELECT id FROM {Case._meta.db_table}"  # noqa: S608 - name from _meta
+        # ("<> ''" and LIMIT let PostgreSQL keep one plan for any id, on the partial index)
+        " WHERE created_by_id = %s AND external_id = %s AND external_id <> '' LIMIT 1",
+        2,
+    )
 
 
 def _case_insert(case: Case) -> Case | None:

@@ -1,15 +1,24 @@
-"""Row inserts for the hot write paths (case intake), with their SQL built once per process.
+"""Statements for the hot paths (every API request, every case intake), built once per process
+and, on PostgreSQL, planned once per connection.
 
-``Model.objects.create`` compiles its ``INSERT`` anew on every call; on the platform's intake,
-which writes a case, its first event and its timers per request, that compiling was a large
-share of the request's CPU. These helpers write the same rows, with the same field
-preparation (``pre_save``, ``get_db_prep_save``), from a statement cached per model and row
-count. They speak the SQL PostgreSQL and SQLite (3.35+) share: ``INSERT … RETURNING`` and
+``Model.objects.create`` compiles its ``INSERT`` anew on every call, ``RawQuerySet`` matches
+columns to fields on every query, and PostgreSQL plans every statement it is sent; on the
+platform's intake, which authenticates, scopes, locates and writes a case, its first event
+and its timers per request, those were most of the request's CPU. Here:
+
+- ``insert_one`` / ``insert_many`` write rows with the ORM's field preparation
+  (``pre_save``, ``get_db_prep_save``) from a statement cached per model and row count;
+- ``Prepared``: a statement prepared once per connection on PostgreSQL;
+- ``columns``: a model's column list for a written-out ``SELECT``, and its rows made into
+  instances as the ORM would.
+
+The SQL is what PostgreSQL and SQLite (3.35+) share: ``INSERT … RETURNING`` and
 ``ON CONFLICT DO NOTHING``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.db import connection
@@ -17,7 +26,7 @@ from django.db.models import Model
 
 
 @lru_cache(maxsize=64)
-def _insert_sql(model: type[Model], rows: int, *, skip_conflicts: bool, returning: bool):
+def _insert_statement(model: type[Model], rows: int, *, skip_conflicts: bool, returning: bool):
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key or f.attname != "id"]
     quote = connection.ops.quote_name
@@ -30,7 +39,8 @@ def _insert_sql(model: type[Model], rows: int, *, skip_conflicts: bool, returnin
         sql += " ON CONFLICT DO NOTHING"
     if returning:
         sql += f" RETURNING {quote(meta.pk.column)}"
-    return sql, fields
+    name = f"insert_{meta.db_table}_{rows}{'_skip' if skip_conflicts else ''}"
+    return Prepared(name, sql, len(fields) * rows), fields
 
 
 def _values(obj: Model, fields) -> list:
@@ -48,9 +58,11 @@ def insert_one(obj: Model, *, skip_conflicts: bool = False) -> bool:
     """Insert ``obj`` (its ``id`` made by the database) and set its pk. With
     ``skip_conflicts``, a row that would break a unique constraint is not written and
     ``False`` comes back: no error, so the surrounding transaction needs no savepoint."""
-    sql, fields = _insert_sql(type(obj), 1, skip_conflicts=skip_conflicts, returning=True)
+    statement, fields = _insert_statement(
+        type(obj), 1, skip_conflicts=skip_conflicts, returning=True
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, _values(obj, fields))
+        statement.execute(cursor, _values(obj, fields))
         row = cursor.fetchone()
     if row is None:
         return False
@@ -62,9 +74,96 @@ def insert_many(objs: list[Model]) -> None:
     """Insert rows of one model in one statement; their pks are not read back."""
     if not objs:
         return
-    sql, fields = _insert_sql(type(objs[0]), len(objs), skip_conflicts=False, returning=False)
+    statement, fields = _insert_statement(
+        type(objs[0]), len(objs), skip_conflicts=False, returning=False
+    )
     params = [value for obj in objs for value in _values(obj, fields)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        statement.execute(cursor, params)
     for obj in objs:
         _saved(obj)
+
+
+class Prepared:
+    """A statement run on (nearly) every request, planned once per database connection.
+
+    PostgreSQL plans every statement it is sent; for the short statements every API call or
+    every intake runs (the user's scope, locating a grid, the intake's inserts) planning cost
+    as much as running them. On PostgreSQL the statement is ``PREPARE``d on a connection the
+    first time that connection runs it (after five runs PostgreSQL keeps one generic plan
+    for it), and run with ``EXECUTE`` from then on; elsewhere (SQLite) it is simply run.
+    ``sql`` takes ``%(name)s`` parameters, each named in ``params`` (values given as a
+    dict), or, with ``params`` a number, that many ``%s`` (values given as a list). A
+    prepared statement lasts as long as its connection; a rollback does not drop it.
+    """
+
+    def __init__(self, name: str, sql: str, params: tuple[str, ...] | int):
+        self.name = f"gridsup_{name}"
+        self.sql = sql
+        self.params = params
+        if isinstance(params, int):
+            body = sql % tuple(f"${i}" for i in range(1, params + 1))
+            count = params
+        else:
+            body = sql % {param: f"${i}" for i, param in enumerate(params, start=1)}
+            count = len(params)
+        self._prepare = f"PREPARE {self.name} AS {body}"
+        self._execute = f"EXECUTE {self.name} (" + ", ".join(["%s"] * count) + ")"
+
+    def execute(self, cursor, values: dict | list) -> None:
+        if connection.vendor != "postgresql":
+            cursor.execute(self.sql, values)
+            return
+        raw = connection.connection
+        state = getattr(connection, "_gridsup_prepared", None)
+        if state is None or state[0] is not raw:  # a new connection: nothing prepared on it yet
+            state = (raw, set())
+            connection._gridsup_prepared = state
+        if self.name not in state[1]:
+            cursor.execute(self._prepare)
+            state[1].add(self.name)
+        if not isinstance(self.params, int):
+            values = [values[param] for param in self.params]
+        cursor.execute(self._execute, values)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A model's columns for a written-out ``SELECT`` (``sql``: the column list), and how to
+    make its rows into instances the way the ORM would (its converters applied, e.g. SQLite's
+    datetimes made aware), without ``RawQuerySet``'s per-query matching of columns to
+    fields. Columns left out are deferred on the instances."""
+
+    model: type[Model]
+    attnames: tuple[str, ...]
+    sql: str
+    converters: tuple
+
+    def instance(self, row) -> Model:
+        """An instance from the first ``len(attnames)`` values of ``row``."""
+        values = list(row[: len(self.attnames)])
+        for i, col, functions in self.converters:
+            for convert in functions:
+                values[i] = convert(values[i], col, connection)
+        return self.model.from_db(connection.alias, self.attnames, values)
+
+
+@lru_cache(maxsize=32)
+def columns(model: type[Model], *, exclude: tuple[str, ...] = (), alias: str = "") -> Columns:
+    """``Columns`` of ``model`` without the fields named in ``exclude``; ``alias`` qualifies
+    the column names (``u.id``)."""
+    fields = [f for f in model._meta.concrete_fields if f.name not in exclude]
+    quote = connection.ops.quote_name
+    prefix = f"{alias}." if alias else ""
+    converters = []
+    for i, f in enumerate(fields):
+        col = f.get_col(model._meta.db_table)
+        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        if found:
+            converters.append((i, col, tuple(found)))
+    return Columns(
+        model=model,
+        attnames=tuple(f.attname for f in fields),
+        sql=", ".join(prefix + quote(f.column) for f in fields),
+        converters=tuple(converters),
+    )

@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from core import db
 from core.models import User
 from grids import geometry
 from grids.models import (
@@ -68,7 +69,7 @@ def user_scope(*, user: User, on: date | None = None) -> Scope:
         on = on or timezone.localdate()
         ranges, departments = set(), set()
         with connection.cursor() as cursor:
-            cursor.execute(_SCOPE_SQL.format(**_scope_tables()), {"user": user.pk, "on": on})
+            _scope_statement().execute(cursor, {"user": user.pk, "on": on})
             for kind, a, b, c in cursor.fetchall():
                 if kind == 0:
                     ranges.add((a, b, c))
@@ -93,13 +94,16 @@ _SCOPE_SQL = """
 """
 
 
-def _scope_tables() -> dict[str, str]:
-    return {
+@lru_cache(maxsize=1)
+def _scope_statement() -> db.Prepared:
+    tables = {
         "role": GridRole._meta.db_table,
         "grid": Grid._meta.db_table,
         "membership": DepartmentMembership._meta.db_table,
         "department": Department._meta.db_table,
     }
+    # (planning this statement took longer than running it: prepared once per connection)
+    return db.Prepared("user_scope", _SCOPE_SQL.format(**tables), ("user", "on"))
 
 
 def _outermost(ranges: set[tuple[int, int, int]]) -> tuple[tuple[int, int, int], ...]:
@@ -211,52 +215,58 @@ def grid_at_level(*, grid: Grid, level: int) -> Grid | None:
     return grid.get_ancestors().filter(level=level).first()
 
 
-def _visible_sql(scope: Scope) -> tuple[str, list]:
-    """The condition "inside one of the scope's subtrees" on ``grids_grid``, written out."""
+def _visible_sql(scope: Scope) -> tuple[str, dict]:
+    """The condition "inside one of the scope's subtrees" on ``grids_grid``, written out, with
+    its parameters (``t0``, ``l0``, ``r0``, … per range)."""
     if scope.everything:
-        return "", []
+        return "", {}
     if not scope.ranges:  # a department's member sees its grid through the department only
-        return " AND 1 = 0", []
-    sql = (
-        " AND ("
-        + " OR ".join("(tree_id = %s AND lft >= %s AND rght <= %s)" for _ in scope.ranges)
-        + ")"
+        return " AND 1 = 0", {}
+    sql = " OR ".join(
+        f"(tree_id = %(t{i})s AND lft >= %(l{i})s AND rght <= %(r{i})s)"
+        for i in range(len(scope.ranges))
     )
-    return sql, [value for grid_range in scope.ranges for value in grid_range]
+    params = {}
+    for i, (tree_id, lft, rght) in enumerate(scope.ranges):
+        params.update({f"t{i}": tree_id, f"l{i}": lft, f"r{i}": rght})
+    return f" AND ({sql})", params
 
 
-@lru_cache(maxsize=1)
-def _grid_columns() -> tuple[list[str], str, list]:
-    """Grid's attnames without ``boundary`` (a village's outline is tens of KB), their column
-    list, and each column's converters (what the ORM applies to a value read, e.g. making
-    SQLite's datetimes aware)."""
-    fields = [f for f in Grid._meta.concrete_fields if f.name != "boundary"]
-    converters = []
-    for i, f in enumerate(fields):
-        col = f.get_col(Grid._meta.db_table)
-        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-        if found:
-            converters.append((i, col, found))
-    return [f.attname for f in fields], ", ".join(f.column for f in fields), converters
+_GRID_COLUMNS = {"exclude": ("boundary",)}  # a village's outline is tens of KB
 
 
-def _grids_written_out(sql_after_from: str, params: list) -> list[Grid]:
-    """Grids without their boundary from a written-out query: the rows made into ``Grid``
-    instances directly (``Model.from_db``), without ``RawQuerySet``'s per-query work of
-    matching columns to fields. ``boundary`` is deferred on them."""
-    attnames, columns, converters = _grid_columns()
+@lru_cache(maxsize=64)
+def _grid_statement(kind: str, ranges: int | None) -> db.Prepared:
+    """The written-out grid lookups, one per kind and number of scope ranges (``None``: the
+    whole city), each prepared once per connection."""
+    scope = Scope(ranges is None, ((0, 0, 0),) * (ranges or 0), frozenset())
+    visible, range_params = _visible_sql(scope)
+    head = f"SELECT {db.columns(Grid, **_GRID_COLUMNS).sql} FROM {Grid._meta.db_table}"  # noqa: S608 - names from _meta
+    if kind == "code":
+        sql, params = f"{head} WHERE code = %(code)s{visible}", ("code",)
+    else:
+        sql = (
+            f"{head} WHERE boundary IS NOT NULL"
+            " AND min_lng <= %(lng)s AND max_lng >= %(lng)s"
+            " AND min_lat <= %(lat)s AND max_lat >= %(lat)s"
+            f" AND (active_until IS NULL OR active_until >= %(today)s){visible}"
+            " ORDER BY level DESC, code"
+        )
+        params = ("lng", "lat", "today")
+    return db.Prepared(f"grid_{kind}_{ranges or 'all'}", sql, (*params, *range_params))
+
+
+def _grids_written_out(kind: str, scope: Scope, values: dict) -> list[Grid]:
+    """Grids without their boundary (deferred on them) from a written-out lookup."""
+    visible, range_values = _visible_sql(scope)
+    if visible == " AND 1 = 0":
+        return []
+    statement = _grid_statement(kind, None if scope.everything else len(scope.ranges))
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {Grid._meta.db_table} {sql_after_from}", params)  # noqa: S608 - names from _meta
+        statement.execute(cursor, {**values, **range_values})
         rows = cursor.fetchall()
-    grids = []
-    for row in rows:
-        if converters:
-            row = list(row)
-            for i, col, functions in converters:
-                for convert in functions:
-                    row[i] = convert(row[i], col, connection)
-        grids.append(Grid.from_db(connection.alias, attnames, row))
-    return grids
+    grid_columns = db.columns(Grid, **_GRID_COLUMNS)
+    return [grid_columns.instance(row) for row in rows]
 
 
 def grid_visible_by_code(*, user: User, code: str) -> Grid | None:
@@ -266,8 +276,7 @@ def grid_visible_by_code(*, user: User, code: str) -> Grid | None:
     scope = user_scope(user=user)
     if scope.empty:
         return None
-    visible, params = _visible_sql(scope)
-    found = _grids_written_out(f"WHERE code = %s{visible}", [code, *params])
+    found = _grids_written_out("code", scope, {"code": code})
     return found[0] if found else None
 
 
@@ -277,19 +286,14 @@ def grid_locate(*, user: User, lat: float, lng: float) -> Grid:
     An indexed bounding-box query finds the few candidates (without their boundaries);
     shapely decides, on each candidate's boundary parsed and prepared once per process and
     version (``_grid_shape``), so a busy intake does not parse a county's outline per report.
+    Written out (and prepared once per connection): asked on every report located by its
+    point, and the ORM's compiling of the scope's ranges cost more than the query itself.
     """
     scope = user_scope(user=user)
     if scope.empty:
         raise Http404
-    visible, scope_params = _visible_sql(scope)
-    # written out: asked on every report located by its point, and the ORM's compiling of the
-    # scope's ranges cost more than the query itself
     candidates = _grids_written_out(
-        "WHERE boundary IS NOT NULL"
-        " AND min_lng <= %s AND max_lng >= %s AND min_lat <= %s AND max_lat >= %s"
-        f" AND (active_until IS NULL OR active_until >= %s){visible}"
-        " ORDER BY level DESC, code",
-        [lng, lng, lat, lat, timezone.localdate(), *scope_params],
+        "point", scope, {"lng": lng, "lat": lat, "today": timezone.localdate()}
     )
     where = geometry.point(lat=lat, lng=lng)
     for grid in candidates:
