@@ -270,9 +270,7 @@ class CaseEvent(models.Model):
     """One transition of a case: who, when, from, to, note. Never edited or deleted."""
 
     # indexed by the unique (case, seq) below, which leads with it
-    case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, related_name="events", db_index=False
-    )
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     action = models.CharField(max_length=20)
     from_status = models.CharField(max_length=12)

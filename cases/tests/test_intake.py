@@ -283,3 +283,34 @@ def test_a_token_of_a_deactivated_client_is_refused(small_city, crew):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert client.post("/api/v1/cases/", BODY, format="json").status_code == 401
     assert not Case.objects.exists()
+
+
+# --- who has no grid ------------------------------------------------------------------------------
+
+
+def test_a_department_member_without_a_grid_locates_nothing_and_gets_400(small_city, crew):
+    # given: a department's handler sees cases through the department, no grid of their own
+    from django.http import Http404
+
+    from grids import selectors as grid_selectors
+
+    handler = crew.env_handler
+    # when / then
+    with pytest.raises(Http404):
+        grid_selectors.grid_locate(user=handler, lat=34.5, lng=117.2)
+    assert grid_selectors.grid_visible_by_code(user=handler, code="371302001001") is None
+    by_point = as_(handler).post(
+        "/api/v1/cases/",
+        {
+            "channel": "inspector",
+            "category": "dust",
+            "description": "扬尘",
+            "lat": 34.5,
+            "lng": 117.2,
+        },
+        format="json",
+    )
+    by_code = as_(handler).post("/api/v1/cases/", {**BODY, "channel": "inspector"}, format="json")
+    assert (by_point.status_code, by_code.status_code) == (400, 400)
+    assert by_point.json()["lat"] == ["Outside every grid."]
+    assert not Case.objects.exists()
