@@ -11,11 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
 DEFAULT_PERIODS = ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 30)))
+
+
+@lru_cache(maxsize=4096)
+def _package_workday(day: date) -> bool | None:
+    """chinese-calendar's answer for ``day``, kept per process (every intake asks it for the
+    days its deadlines span); ``None``: the package has no data for that year."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return None
 
 
 @dataclass
@@ -44,11 +55,11 @@ class WorkingCalendar:
     def is_working_day(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:
+        known = _package_workday(day)
+        if known is None:
             self.unknown_years.add(day.year)
             return day.weekday() < 5
+        return known
 
     @property
     def day_length(self) -> timedelta:

@@ -9,6 +9,7 @@ grids and anything that has a grid) and ``department_scope_q``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -309,12 +310,30 @@ def _grid_shape(pk: int, version: tuple):
     """A grid's boundary, prepared for point tests. ``version`` (the grid's ``updated_at`` and
     bounding box, which every boundary change through ``grids.services`` renews) keys the
     cache, so a changed boundary is read again."""
-    boundary = Grid.objects.filter(pk=pk).values_list("boundary", flat=True).first()
+    return _shape_prepared(pk)
+
+
+def _shape_prepared(pk: int):
+    """A grid's boundary read (one prepared statement) and prepared for point tests; ``None``
+    for a grid without one. Callers cache it by the grid's version."""
+    with connection.cursor() as cursor:
+        _boundary_statement().execute(cursor, [pk])
+        row = cursor.fetchone()
+    boundary = row[0] if row else None
+    if isinstance(boundary, str):  # the JSON text, as both databases hand it to a cursor
+        boundary = json.loads(boundary)
     if not boundary:
         return None
     from shapely.prepared import prep
 
     return prep(geometry.geometry(boundary))
+
+
+@lru_cache(maxsize=1)
+def _boundary_statement() -> db.Prepared:
+    # (read once per grid and version by every worker process)
+    table = Grid._meta.db_table
+    return db.Prepared("grid_boundary", f"SELECT boundary FROM {table} WHERE id = %s", 1)  # noqa: S608 - name from _meta
 
 
 def department_list(*, user: User) -> QuerySet[Department]:
@@ -438,12 +457,7 @@ def point_in_city(*, grid: Grid, lat: float, lng: float) -> bool:
 
 @lru_cache(maxsize=16)
 def _root_shape(pk: int, version: datetime):
-    boundary = Grid.objects.filter(pk=pk).values_list("boundary", flat=True).first()
-    if not boundary:
-        return None
-    from shapely.prepared import prep
-
-    return prep(geometry.geometry(boundary))
+    return _shape_prepared(pk)
 
 
 def nearest_role_holders_join(*, grid_id: str, role: str, on: date, alias: str = "holder") -> str:

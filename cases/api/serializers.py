@@ -6,6 +6,7 @@ from cases import selectors
 from cases.models import Case, CaseEvent, CasePhoto, Channel, ProblemCategory, ReturnVisit
 from cases.selectors import duty_department_pick
 from cases.transitions import allowed_actions
+from core.api.serializers import FieldsCopiedOncePerThread
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -46,7 +47,7 @@ class CategorySerializer(serializers.ModelSerializer):
         return {"code": dept.code, "name": dept.name, "level": dept.level} if dept else None
 
 
-class CaseIntakeSerializer(serializers.Serializer):
+class CaseIntakeSerializer(FieldsCopiedOncePerThread, serializers.Serializer):
     external_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
     channel = serializers.ChoiceField(choices=Channel.choices)
     category = serializers.CharField(max_length=30)

@@ -317,3 +317,19 @@ def test_a_department_member_without_a_grid_locates_nothing_and_gets_400(small_c
     assert (by_point.status_code, by_code.status_code) == (400, 400)
     assert by_point.json()["lat"] == ["Outside every grid."]
     assert not Case.objects.exists()
+
+
+def test_the_intake_body_validates_the_same_with_its_fields_kept_per_thread():
+    from cases.api.serializers import CaseIntakeSerializer
+
+    good = {"channel": "platform", "category": "dust", "description": "扬尘", "lat": 35, "lng": 118}
+    bad = {"channel": "fax", "description": "", "lat": 91}
+    answers = []
+    for body in (good, bad, good, bad):
+        serializer = CaseIntakeSerializer(data=body)
+        answers.append(serializer.is_valid())
+        if answers[-1]:
+            assert serializer.validated_data["lat"] == 35.0
+        else:
+            assert set(serializer.errors) == {"channel", "category", "description", "lat"}
+    assert answers == [True, False, True, False]
