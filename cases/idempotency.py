@@ -74,12 +74,14 @@ def with_idempotency(
     record = IdempotencyRecord(client=client, key=key, body_hash=fingerprint)
     try:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                # A second request with the key waits on the first's uncommitted row this long.
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SET LOCAL lock_timeout = {int(WAIT.total_seconds() * 1000)}")
-            # taken by a committed request: nothing is written, the answer is replayed
-            claimed = db.insert_one(record, skip_conflicts=True)
+            # Taken by a committed request: nothing is written, the answer is replayed. A second
+            # request with the key waits on the first's uncommitted row at most WAIT (set on
+            # PostgreSQL in the claim's round trip).
+            claimed = db.insert_one(
+                record,
+                skip_conflicts=True,
+                before=f"SET LOCAL lock_timeout = {int(WAIT.total_seconds() * 1000)}; ",
+            )
             if claimed:
                 status, body = run()
                 _answer_record(record, status=status, body=body)

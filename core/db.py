@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import DateField, Field, Model
 
 
 @lru_cache(maxsize=64)
@@ -40,11 +40,57 @@ def _insert_statement(model: type[Model], rows: int, *, skip_conflicts: bool, re
     if returning:
         sql += f" RETURNING {quote(meta.pk.column)}"
     name = f"insert_{meta.db_table}_{rows}{'_skip' if skip_conflicts else ''}"
-    return Prepared(name, sql, len(fields) * rows), fields
+    return Prepared(name, sql, len(fields) * rows), _preparers(fields)
 
 
-def _values(obj: Model, fields) -> list:
-    return [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
+# Values the ORM would pass on unchanged for fields of these types (its preparation only
+# checks or converts to the same type): taken as they are, the rest goes through
+# ``get_db_prep_save``. A case row has some forty fields, half of them None.
+_AS_IS = {
+    **dict.fromkeys(("CharField", "TextField", "SlugField", "EmailField", "URLField"), str),
+    **dict.fromkeys(
+        (
+            "IntegerField",
+            "BigIntegerField",
+            "SmallIntegerField",
+            "PositiveIntegerField",
+            "PositiveBigIntegerField",
+            "PositiveSmallIntegerField",
+            "ForeignKey",
+            "OneToOneField",
+        ),
+        int,
+    ),
+    "BooleanField": bool,
+    "FloatField": float,
+}
+
+
+def _preparers(fields: list) -> tuple:
+    """Per field: its attname, whether ``pre_save`` must run (auto_now, files…), the one type
+    whose values go as they are, whether None goes as NULL unprepared (not for JSON)."""
+    out = []
+    for f in fields:
+        internal = f.get_internal_type()
+        if internal in ("ForeignKey", "OneToOneField"):
+            internal = f.target_field.get_internal_type()
+            internal = "IntegerField" if "AutoField" in internal else internal
+        plain = type(f).pre_save is Field.pre_save or (
+            isinstance(f, DateField) and not (f.auto_now or f.auto_now_add)
+        )
+        out.append((f, f.attname, plain, _AS_IS.get(internal), internal != "JSONField"))
+    return tuple(out)
+
+
+def _values(obj: Model, preparers: tuple) -> list:
+    values = []
+    for f, attname, plain, as_is, null_as_is in preparers:
+        value = getattr(obj, attname) if plain else f.pre_save(obj, True)
+        if (value is None and null_as_is) or (as_is is not None and type(value) is as_is):
+            values.append(value)
+        else:
+            values.append(f.get_db_prep_save(value, connection=connection))
+    return values
 
 
 def _saved(obj: Model, pk=None) -> None:
@@ -54,15 +100,16 @@ def _saved(obj: Model, pk=None) -> None:
     obj._state.db = connection.alias
 
 
-def insert_one(obj: Model, *, skip_conflicts: bool = False) -> bool:
+def insert_one(obj: Model, *, skip_conflicts: bool = False, before: str = "") -> bool:
     """Insert ``obj`` (its ``id`` made by the database) and set its pk. With
     ``skip_conflicts``, a row that would break a unique constraint is not written and
-    ``False`` comes back: no error, so the surrounding transaction needs no savepoint."""
-    statement, fields = _insert_statement(
+    ``False`` comes back: no error, so the surrounding transaction needs no savepoint.
+    ``before``: as for ``Prepared.execute``."""
+    statement, preparers = _insert_statement(
         type(obj), 1, skip_conflicts=skip_conflicts, returning=True
     )
     with connection.cursor() as cursor:
-        statement.execute(cursor, _values(obj, fields))
+        statement.execute(cursor, _values(obj, preparers), before=before)
         row = cursor.fetchone()
     if row is None:
         return False
@@ -74,10 +121,10 @@ def insert_many(objs: list[Model]) -> None:
     """Insert rows of one model in one statement; their pks are not read back."""
     if not objs:
         return
-    statement, fields = _insert_statement(
+    statement, preparers = _insert_statement(
         type(objs[0]), len(objs), skip_conflicts=False, returning=False
     )
-    params = [value for obj in objs for value in _values(obj, fields)]
+    params = [value for obj in objs for value in _values(obj, preparers)]
     with connection.cursor() as cursor:
         statement.execute(cursor, params)
     for obj in objs:
@@ -110,7 +157,9 @@ class Prepared:
         self._prepare = f"PREPARE {self.name} AS {body}"
         self._execute = f"EXECUTE {self.name} (" + ", ".join(["%s"] * count) + ")"
 
-    def execute(self, cursor, values: dict | list) -> None:
+    def execute(self, cursor, values: dict | list, *, before: str = "") -> None:
+        """Run the statement; ``before``: PostgreSQL statements sent ahead of it in the same
+        round trip (``SET LOCAL …;``), skipped elsewhere."""
         if connection.vendor != "postgresql":
             cursor.execute(self.sql, values)
             return
@@ -120,11 +169,11 @@ class Prepared:
             state = (raw, set())
             connection._gridsup_prepared = state
         if self.name not in state[1]:
-            cursor.execute(self._prepare)
+            cursor.execute(self._prepare)  # (PREPARE and a rollback do not undo each other)
             state[1].add(self.name)
         if not isinstance(self.params, int):
             values = [values[param] for param in self.params]
-        cursor.execute(self._execute, values)
+        cursor.execute(before + self._execute, values)
 
 
 @dataclass(frozen=True)
