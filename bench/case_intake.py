@@ -422,8 +422,8 @@ def load_run(
 
 
 _WRK_SCRIPT = r"""
--- written by bench/case_intake.py: the bodies of body_for(), a fixed number of requests
-local mark, run, token, path, total = %(mark)s, %(run)s, %(token)s, %(path)s, %(total)d
+-- written by bench/case_intake.py: the bodies of body_for(), for a fixed time
+local mark, run, token, path, nonce = %(mark)s, %(run)s, %(token)s, %(path)s, %(nonce)s
 local with_grid = %(with_grid)s
 local categories = {%(categories)s}
 local points = {%(points)s}
@@ -455,7 +455,7 @@ function request()
     ["Content-Type"] = "application/json",
     ["Accept"] = "application/json",
     ["Authorization"] = "Bearer " .. token,
-    ["Idempotency-Key"] = string.format("%%s-%%s-%%d", mark, run, n),
+    ["Idempotency-Key"] = string.format("%%s-%%s-%%s-%%d", mark, run, nonce, n),
   }
   return wrk.format("POST", path, headers, body)
 end
@@ -471,7 +471,6 @@ function response(status, headers, body)
       others = others .. status .. " " .. said .. "; "
     end
   end
-  if answered >= total then wrk.thread:stop() end
 end
 
 function done(summary, latency, requests)
@@ -495,16 +494,16 @@ def load_run_wrk(
     *,
     token: str,
     run: str,
-    requests: int,
+    seconds: float,
     threads: int,
     points: list[dict],
     with_grid: bool,
     path: str = "/api/v1/cases/",
 ) -> dict:
-    """The same bodies as ``load_run``, sent by wrk (one event-loop thread, ``threads``
-    connections; a new connection per request, as gunicorn's sync workers close each one)
-    until ``requests`` answers came back. wrk is written in C: it takes about a tenth of the
-    CPU per request of the Python generator, which shares the server's two cores."""
+    """The same bodies as ``load_run``, sent by wrk for ``seconds`` (one event-loop thread,
+    ``threads`` connections; a new connection per request, as gunicorn's sync workers close
+    each one). wrk is written in C: it takes about a tenth of the CPU per request of the
+    Python generator, which shares the server's two cores."""
     script = shared.WORK / f"wrk-{run}.lua"
     script.write_text(
         _WRK_SCRIPT
@@ -513,7 +512,7 @@ def load_run_wrk(
             "run": _lua(run),
             "token": _lua(token),
             "path": _lua(path),
-            "total": requests,
+            "nonce": _lua(secrets.token_hex(6)),
             "with_grid": "true" if with_grid else "false",
             "categories": ", ".join(_lua(c) for c in CATEGORIES),
             "points": ", ".join(
@@ -528,7 +527,7 @@ def load_run_wrk(
             "wrk",
             "-t1",
             f"-c{threads}",
-            "-d300s",
+            f"-d{seconds}s",
             "--timeout",
             "60s",
             "-s",
@@ -849,7 +848,10 @@ def section(results: dict, header: list[str], command: str, args) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=600, help="measured requests per run")
+    parser.add_argument(
+        "--requests", type=int, default=600, help="measured requests per run (python)"
+    )
+    parser.add_argument("--seconds", type=int, default=10, help="measured time per run (wrk)")
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument(
         "--threads", type=int, default=4, help="concurrent connections (python: threads)"
@@ -900,11 +902,17 @@ def main() -> None:
                         "with_grid": with_grid,
                         "path": path,
                     }
-                    send = load_run_wrk if args.generator == "wrk" else load_run
-                    send(server, run=f"W{tag}", requests=args.warmup, **common)
+                    if args.generator == "wrk":
+                        load_run_wrk(server, run=f"W{tag}", seconds=2, **common)
+                    else:
+                        load_run(server, run=f"W{tag}", requests=args.warmup, **common)
                     pids = server_pids(server, redis)
                     before = cpu_snapshot(pids)
-                    measured.append(send(server, run=f"R{tag}", requests=args.requests, **common))
+                    if args.generator == "wrk":
+                        r = load_run_wrk(server, run=f"R{tag}", seconds=args.seconds, **common)
+                    else:
+                        r = load_run(server, run=f"R{tag}", requests=args.requests, **common)
+                    measured.append(r)
                     after = cpu_snapshot(pids)
                     r = measured[-1]
                     r["cpu"] = cpu_used(before, after)
