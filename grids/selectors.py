@@ -246,10 +246,18 @@ def _grid_statement(kind: str, ranges: int | None) -> db.Prepared:
     if kind == "code":
         sql, params = f"{head} WHERE code = %(code)s{visible}", ("code",)
     else:
+        if connection.vendor == "postgresql":
+            # the GiST index of migration 0004, which answers box-in-box (with PostgreSQL's
+            # geometric tolerance of 1e-6 degrees: shapely decides at the edges)
+            at = "point(%(lng)s, %(lat)s)"
+            holds = f"box(point(min_lng, min_lat), point(max_lng, max_lat)) @> box({at}, {at})"
+        else:
+            holds = (
+                "min_lng <= %(lng)s AND max_lng >= %(lng)s"
+                " AND min_lat <= %(lat)s AND max_lat >= %(lat)s"
+            )
         sql = (
-            f"{head} WHERE boundary IS NOT NULL"
-            " AND min_lng <= %(lng)s AND max_lng >= %(lng)s"
-            " AND min_lat <= %(lat)s AND max_lat >= %(lat)s"
+            f"{head} WHERE boundary IS NOT NULL AND {holds}"
             f" AND (active_until IS NULL OR active_until >= %(today)s){visible}"
             " ORDER BY level DESC, code"
         )
@@ -257,17 +265,24 @@ def _grid_statement(kind: str, ranges: int | None) -> db.Prepared:
     return db.Prepared(f"grid_{kind}_{ranges or 'all'}", sql, (*params, *range_params))
 
 
-def _grids_written_out(kind: str, scope: Scope, values: dict) -> list[Grid]:
-    """Grids without their boundary (deferred on them) from a written-out lookup."""
+def _grid_rows(kind: str, scope: Scope, values: dict) -> list[tuple]:
+    """Rows of a written-out grid lookup (``db.columns(Grid, exclude=("boundary",))``)."""
     visible, range_values = _visible_sql(scope)
     if visible == " AND 1 = 0":
         return []
     statement = _grid_statement(kind, None if scope.everything else len(scope.ranges))
     with connection.cursor() as cursor:
         statement.execute(cursor, {**values, **range_values})
-        rows = cursor.fetchall()
-    grid_columns = db.columns(Grid, **_GRID_COLUMNS)
-    return [grid_columns.instance(row) for row in rows]
+        return cursor.fetchall()
+
+
+@lru_cache(maxsize=1)
+def _version_at() -> tuple[int, ...]:
+    """Where a grid row has its id, ``updated_at`` and bounding box (``_grid_shape``'s key)."""
+    names = db.columns(Grid, **_GRID_COLUMNS).attnames
+    return tuple(
+        names.index(n) for n in ("id", "updated_at", "min_lng", "min_lat", "max_lng", "max_lat")
+    )
 
 
 def grid_visible_by_code(*, user: User, code: str) -> Grid | None:
@@ -277,8 +292,8 @@ def grid_visible_by_code(*, user: User, code: str) -> Grid | None:
     scope = user_scope(user=user)
     if scope.empty:
         return None
-    found = _grids_written_out("code", scope, {"code": code})
-    return found[0] if found else None
+    found = _grid_rows("code", scope, {"code": code})
+    return db.columns(Grid, **_GRID_COLUMNS).instance(found[0]) if found else None
 
 
 def grid_locate(*, user: User, lat: float, lng: float) -> Grid:
@@ -293,15 +308,13 @@ def grid_locate(*, user: User, lat: float, lng: float) -> Grid:
     scope = user_scope(user=user)
     if scope.empty:
         raise Http404
-    candidates = _grids_written_out(
-        "point", scope, {"lng": lng, "lat": lat, "today": timezone.localdate()}
-    )
+    candidates = _grid_rows("point", scope, {"lng": lng, "lat": lat, "today": timezone.localdate()})
     where = geometry.point(lat=lat, lng=lng)
-    for grid in candidates:
-        version = (grid.updated_at, grid.min_lng, grid.min_lat, grid.max_lng, grid.max_lat)
-        shape = _grid_shape(grid.pk, version)
+    pk_at, *version_at = _version_at()
+    for row in candidates:  # deepest first; only the one that holds the point is made a Grid
+        shape = _grid_shape(row[pk_at], tuple(row[i] for i in version_at))
         if shape is not None and shape.covers(where):
-            return grid
+            return db.columns(Grid, **_GRID_COLUMNS).instance(row)
     raise Http404
 
 
