@@ -9,10 +9,13 @@ with the production settings (``gridsup.settings.production``: DEBUG off, a SECR
 ALLOWED_HOSTS=127.0.0.1, SECURE_SSL_REDIRECT=false, DATABASE_URL = the bench database,
 REDIS_URL = a redis-server of its own, as the throttle's shared cache) and ``--workers`` sync
 workers, gets a bearer token for the ``platform`` demo user from
-``POST /api/v1/auth/token/``, and posts cases to ``POST /api/v1/cases/`` from a bounded load
-generator in this process: ``--threads`` threads over loopback with ``http.client``, a fixed
-number of requests (``--requests`` per run, after ``--warmup`` unmeasured ones), each with its
-own ``Idempotency-Key`` and ``external_id``; it stops by itself. Each body is what the
+``POST /api/v1/auth/token/``, and posts cases to ``POST /api/v1/cases/`` over loopback from a
+bounded load generator: wrk (``--generator wrk``, the default when the Debian package ``wrk``
+is installed; ``--threads`` connections for ``--seconds`` per run after 2 s unmeasured, the
+bodies written into a Lua script), or ``--threads`` threads of this process with
+``http.client`` (``--generator python``; ``--requests`` per run after ``--warmup``
+unmeasured ones). Both share the server's two cores; wrk takes about a tenth of the CPU per
+request. Every request has its own ``Idempotency-Key`` and ``external_id``. Each body is what the
 city-management platform sends: channel ``platform``, a category (the nine ordinary ones in
 turn), a description, an address and a GPS point inside a leaf grid (the grid is located from
 it), or the grid's code instead. The CPU the gunicorn workers and the PostgreSQL backends
@@ -783,13 +786,20 @@ def section(results: dict, header: list[str], command: str, args) -> list[str]:
         " (`DB_CONN_MAX_AGE=3600`, so that the CPU of the workers' PostgreSQL backends can be read"
         " from /proc for a whole run; the default of 60 s would only add a reconnect a minute) and"
         " `REDIS_URL` pointing at a redis-server of the benchmark's own (the throttle's shared"
-        " cache); the load generator runs on the same two cores"
-        f" ({args.threads} threads, a new loopback connection per request, as gunicorn's sync"
-        f" workers close it), {args.requests:,} measured requests per run after {args.warmup}"
-        f" unmeasured ones; best of {args.runs} runs by cases created per second. Latency is per"
+        " cache); the load generator runs on the same two cores, "
+        + (
+            f"wrk {args.threads} connections on one thread (a new loopback connection per"
+            f" request, as gunicorn's sync workers close it), {args.seconds} s measured per run"
+            " after 2 s unmeasured"
+            if args.generator == "wrk"
+            else f"{args.threads} threads in this process (a new loopback connection per"
+            f" request, as gunicorn's sync workers close it), {args.requests:,} measured"
+            f" requests per run after {args.warmup} unmeasured ones"
+        )
+        + f"; best of {args.runs} runs by cases created per second. Latency is per"
         " request as the client sees it. CPU per request from /proc over the measured requests:"
         " gunicorn workers + their PostgreSQL backends + redis-server, and apart the load"
-        " generator (this process). The floor row is `floor_app()`: an empty DRF view behind the"
+        " generator. The floor row is `floor_app()`: an empty DRF view behind the"
         " same middleware, bearer-token authentication (its query), permission and intake"
         " throttle, parsing the same JSON body. The target: 200 cases/s or more.",
         "",
