@@ -218,11 +218,10 @@ def grid_at_level(*, grid: Grid, level: int) -> Grid | None:
 
 def _visible_sql(scope: Scope) -> tuple[str, dict]:
     """The condition "inside one of the scope's subtrees" on ``grids_grid``, written out, with
-    its parameters (``t0``, ``l0``, ``r0``, … per range)."""
+    its parameters (``t0``, ``l0``, ``r0``, … per range); for a scope with at least one range
+    or the whole city."""
     if scope.everything:
         return "", {}
-    if not scope.ranges:  # a department's member sees its grid through the department only
-        return " AND 1 = 0", {}
     sql = " OR ".join(
         f"(tree_id = %(t{i})s AND lft >= %(l{i})s AND rght <= %(r{i})s)"
         for i in range(len(scope.ranges))
@@ -233,7 +232,9 @@ def _visible_sql(scope: Scope) -> tuple[str, dict]:
     return f" AND ({sql})", params
 
 
-_GRID_COLUMNS = {"exclude": ("boundary",)}  # a village's outline is tens of KB
+def _grid_columns() -> db.Columns:
+    """Grid's columns without ``boundary`` (a village's outline is tens of KB)."""
+    return db.columns(Grid, exclude=("boundary",))
 
 
 @lru_cache(maxsize=64)
@@ -242,7 +243,7 @@ def _grid_statement(kind: str, ranges: int | None) -> db.Prepared:
     whole city), each prepared once per connection."""
     scope = Scope(ranges is None, ((0, 0, 0),) * (ranges or 0), frozenset())
     visible, range_params = _visible_sql(scope)
-    head = f"SELECT {db.columns(Grid, **_GRID_COLUMNS).sql} FROM {Grid._meta.db_table}"  # noqa: S608 - names from _meta
+    head = f"SELECT {_grid_columns().sql} FROM {Grid._meta.db_table}"  # noqa: S608 - names from _meta
     if kind == "code":
         sql, params = f"{head} WHERE code = %(code)s{visible}", ("code",)
     else:
@@ -267,9 +268,9 @@ def _grid_statement(kind: str, ranges: int | None) -> db.Prepared:
 
 def _grid_rows(kind: str, scope: Scope, values: dict) -> list[tuple]:
     """Rows of a written-out grid lookup (``db.columns(Grid, exclude=("boundary",))``)."""
-    visible, range_values = _visible_sql(scope)
-    if visible == " AND 1 = 0":
+    if not scope.everything and not scope.ranges:  # a department's member: no grid of theirs
         return []
+    _visible, range_values = _visible_sql(scope)
     statement = _grid_statement(kind, None if scope.everything else len(scope.ranges))
     with connection.cursor() as cursor:
         statement.execute(cursor, {**values, **range_values})
@@ -279,7 +280,7 @@ def _grid_rows(kind: str, scope: Scope, values: dict) -> list[tuple]:
 @lru_cache(maxsize=1)
 def _version_at() -> tuple[int, ...]:
     """Where a grid row has its id, ``updated_at`` and bounding box (``_grid_shape``'s key)."""
-    names = db.columns(Grid, **_GRID_COLUMNS).attnames
+    names = _grid_columns().attnames
     return tuple(
         names.index(n) for n in ("id", "updated_at", "min_lng", "min_lat", "max_lng", "max_lat")
     )
@@ -293,7 +294,7 @@ def grid_visible_by_code(*, user: User, code: str) -> Grid | None:
     if scope.empty:
         return None
     found = _grid_rows("code", scope, {"code": code})
-    return db.columns(Grid, **_GRID_COLUMNS).instance(found[0]) if found else None
+    return _grid_columns().instance(found[0]) if found else None
 
 
 def grid_locate(*, user: User, lat: float, lng: float) -> Grid:
@@ -314,7 +315,7 @@ def grid_locate(*, user: User, lat: float, lng: float) -> Grid:
     for row in candidates:  # deepest first; only the one that holds the point is made a Grid
         shape = _grid_shape(row[pk_at], tuple(row[i] for i in version_at))
         if shape is not None and shape.covers(where):
-            return db.columns(Grid, **_GRID_COLUMNS).instance(row)
+            return _grid_columns().instance(row)
     raise Http404
 
 
