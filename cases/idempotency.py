@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from django.db import OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -101,9 +101,8 @@ def with_idempotency(
 def _answer_record(record: IdempotencyRecord, *, status: int, body: dict) -> None:
     """Store the answer on the claimed record (written out: one statement per intake)."""
     field = IdempotencyRecord._meta.get_field("response")
-    response = field.get_db_prep_save(body, connection=connection)
-    with connection.cursor() as cursor:
-        _answer_statement().execute(cursor, [status, response, record.pk])
+    response = field.get_db_prep_save(body, connection=connections[DEFAULT_DB_ALIAS])
+    _answer_statement().run([status, response, record.pk])
 
 
 @lru_cache(maxsize=1)

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,9 +91,7 @@ def _number_take(prefix: str) -> str:
     statement. The counter's row stays locked until the intake commits, so two intakes of
     one category and day take their numbers in turn and a rolled-back intake gives its
     number back."""
-    with connection.cursor() as cursor:
-        _number_statement().execute(cursor, [prefix])
-        (last,) = cursor.fetchone()
+    (last,) = _number_statement().row([prefix])
     return f"{prefix}{last:04d}"
 
 
@@ -292,9 +290,7 @@ def _case_by_external_id(*, actor: User, external_id: str) -> Case | None:
     """The case this client sent with this ``external_id``, if any. Asked on every platform
     intake, nearly always for an id not seen yet: so the question is the bare probe of the
     unique index (ids only), and the case is read only when there is one."""
-    with connection.cursor() as cursor:
-        _external_id_statement().execute(cursor, [actor.pk, external_id])
-        row = cursor.fetchone()
+    row = _external_id_statement().row([actor.pk, external_id])
     return Case.objects.get(pk=row[0]) if row else None
 
 

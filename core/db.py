@@ -21,7 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.db import connection
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import DateField, Field, Model
 
 
@@ -29,7 +31,7 @@ from django.db.models import DateField, Field, Model
 def _insert_statement(model: type[Model], rows: int, *, skip_conflicts: bool, returning: bool):
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key or f.attname != "id"]
-    quote = connection.ops.quote_name
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # names from _meta, values as parameters
@@ -83,6 +85,7 @@ def _preparers(fields: list) -> tuple:
 
 
 def _values(obj: Model, preparers: tuple) -> list:
+    connection = connections[DEFAULT_DB_ALIAS]  # (not the proxy: one lookup, not one a field)
     values = []
     for f, attname, plain, as_is, null_as_is in preparers:
         value = getattr(obj, attname) if plain else f.pre_save(obj, True)
@@ -97,7 +100,7 @@ def _saved(obj: Model, pk=None) -> None:
     if pk is not None:
         obj.pk = pk
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = DEFAULT_DB_ALIAS
 
 
 def insert_one(obj: Model, *, skip_conflicts: bool = False, before: str = "") -> bool:
@@ -108,9 +111,7 @@ def insert_one(obj: Model, *, skip_conflicts: bool = False, before: str = "") ->
     statement, preparers = _insert_statement(
         type(obj), 1, skip_conflicts=skip_conflicts, returning=True
     )
-    with connection.cursor() as cursor:
-        statement.execute(cursor, _values(obj, preparers), before=before)
-        row = cursor.fetchone()
+    row = statement.row(_values(obj, preparers), before=before)
     if row is None:
         return False
     _saved(obj, row[0])
@@ -125,8 +126,7 @@ def insert_many(objs: list[Model]) -> None:
         type(objs[0]), len(objs), skip_conflicts=False, returning=False
     )
     params = [value for obj in objs for value in _values(obj, preparers)]
-    with connection.cursor() as cursor:
-        statement.execute(cursor, params)
+    statement.run(params)
     for obj in objs:
         _saved(obj)
 
@@ -142,6 +142,12 @@ class Prepared:
     ``sql`` takes ``%(name)s`` parameters, each named in ``params`` (values given as a
     dict), or, with ``params`` a number, that many ``%s`` (values given as a list). A
     prepared statement lasts as long as its connection; a rollback does not drop it.
+
+    ``rows`` / ``row`` / ``run`` take a cursor of their own. When nothing watches the
+    connection's queries (no query log: ``DEBUG`` off and no ``assertNumQueries`` or
+    ``CaptureQueriesContext``; no execute wrapper), it is psycopg2's own cursor rather than
+    Django's wrapper, which cost as much CPU per statement as the round trip; the database's
+    errors are still raised as Django's, and a broken transaction is still refused.
     """
 
     def __init__(self, name: str, sql: str, params: tuple[str, ...] | int):
@@ -157,23 +163,66 @@ class Prepared:
         self._prepare = f"PREPARE {self.name} AS {body}"
         self._execute = f"EXECUTE {self.name} (" + ", ".join(["%s"] * count) + ")"
 
-    def execute(self, cursor, values: dict | list, *, before: str = "") -> None:
-        """Run the statement; ``before``: PostgreSQL statements sent ahead of it in the same
-        round trip (``SET LOCAL …;``), skipped elsewhere."""
-        if connection.vendor != "postgresql":
-            cursor.execute(self.sql, values)
-            return
-        raw = connection.connection
-        state = getattr(connection, "_gridsup_prepared", None)
-        if state is None or state[0] is not raw:  # a new connection: nothing prepared on it yet
-            state = (raw, set())
-            connection._gridsup_prepared = state
-        if self.name not in state[1]:
-            cursor.execute(self._prepare)  # (PREPARE and a rollback do not undo each other)
-            state[1].add(self.name)
+    def rows(self, values: dict | list, *, before: str = "") -> list[tuple]:
+        """Run the statement and return its rows. ``before``: PostgreSQL statements sent
+        ahead of it in the same round trip (``SET LOCAL …;``), skipped elsewhere."""
+        return self._run(values, before, fetch=2)
+
+    def row(self, values: dict | list, *, before: str = "") -> tuple | None:
+        """Run the statement and return its first row (``None`` for none)."""
+        return self._run(values, before, fetch=1)
+
+    def run(self, values: dict | list, *, before: str = "") -> None:
+        """Run a statement that returns no rows (``UPDATE``, ``INSERT`` without
+        ``RETURNING``)."""
+        self._run(values, before, fetch=0)
+
+    def _run(self, values, before: str, fetch: int):
+        conn = connections[DEFAULT_DB_ALIAS]
+        if conn.vendor != "postgresql":
+            with conn.cursor() as cursor:
+                cursor.execute(self.sql, values)
+                return _fetched(cursor, fetch)
         if not isinstance(self.params, int):
             values = [values[param] for param in self.params]
-        cursor.execute(before + self._execute, values)
+        if conn.queries_logged or conn.execute_wrappers or is_psycopg3:
+            with conn.cursor() as cursor:
+                self._prepared_on(conn, cursor.execute)
+                cursor.execute(before + self._execute, values)
+                return _fetched(cursor, fetch)
+        # nothing watches: the driver's cursor, as Django's own ``_cursor`` would open it
+        conn.close_if_health_check_failed()
+        conn.ensure_connection()
+        conn.validate_thread_sharing()
+        conn.validate_no_broken_transaction()
+        with conn.wrap_database_errors:
+            cursor = conn.connection.cursor()
+            try:
+                cursor.tzinfo_factory = conn.tzinfo_factory if settings.USE_TZ else None
+                self._prepared_on(conn, cursor.execute)
+                cursor.execute(before + self._execute, values)
+                return _fetched(cursor, fetch)
+            finally:
+                cursor.close()
+
+    def _prepared_on(self, conn, execute) -> None:
+        """``PREPARE`` the statement on this connection unless it was already."""
+        raw = conn.connection
+        state = getattr(conn, "_gridsup_prepared", None)
+        if state is None or state[0] is not raw:  # a new connection: nothing prepared on it yet
+            state = (raw, set())
+            conn._gridsup_prepared = state
+        if self.name not in state[1]:
+            execute(self._prepare)  # (PREPARE and a rollback do not undo each other)
+            state[1].add(self.name)
+
+
+def _fetched(cursor, fetch: int):
+    if fetch == 2:
+        return cursor.fetchall()
+    if fetch == 1:
+        return cursor.fetchone()
+    return None
 
 
 @dataclass(frozen=True)
@@ -191,10 +240,12 @@ class Columns:
     def instance(self, row) -> Model:
         """An instance from the first ``len(attnames)`` values of ``row``."""
         values = list(row[: len(self.attnames)])
-        for i, col, functions in self.converters:
-            for convert in functions:
-                values[i] = convert(values[i], col, connection)
-        return self.model.from_db(connection.alias, self.attnames, values)
+        if self.converters:
+            connection = connections[DEFAULT_DB_ALIAS]
+            for i, col, functions in self.converters:
+                for convert in functions:
+                    values[i] = convert(values[i], col, connection)
+        return self.model.from_db(DEFAULT_DB_ALIAS, self.attnames, values)
 
 
 @lru_cache(maxsize=32)
@@ -202,6 +253,7 @@ def columns(model: type[Model], *, exclude: tuple[str, ...] = (), alias: str = "
     """``Columns`` of ``model`` without the fields named in ``exclude``; ``alias`` qualifies
     the column names (``u.id``)."""
     fields = [f for f in model._meta.concrete_fields if f.name not in exclude]
+    connection = connections[DEFAULT_DB_ALIAS]
     quote = connection.ops.quote_name
     prefix = f"{alias}." if alias else ""
     converters = []

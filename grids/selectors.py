@@ -69,13 +69,11 @@ def user_scope(*, user: User, on: date | None = None) -> Scope:
     else:
         on = on or timezone.localdate()
         ranges, departments = set(), set()
-        with connection.cursor() as cursor:
-            _scope_statement().execute(cursor, {"user": user.pk, "on": on})
-            for kind, a, b, c in cursor.fetchall():
-                if kind == 0:
-                    ranges.add((a, b, c))
-                else:
-                    departments.add(a)
+        for kind, a, b, c in _scope_statement().rows({"user": user.pk, "on": on}):
+            if kind == 0:
+                ranges.add((a, b, c))
+            else:
+                departments.add(a)
         scope = Scope(False, _outermost(ranges), frozenset(departments))
     user._gridsup_scope = scope
     return scope
@@ -272,9 +270,7 @@ def _grid_rows(kind: str, scope: Scope, values: dict) -> list[tuple]:
         return []
     _visible, range_values = _visible_sql(scope)
     statement = _grid_statement(kind, None if scope.everything else len(scope.ranges))
-    with connection.cursor() as cursor:
-        statement.execute(cursor, {**values, **range_values})
-        return cursor.fetchall()
+    return statement.rows({**values, **range_values})
 
 
 @lru_cache(maxsize=1)
@@ -330,9 +326,7 @@ def _grid_shape(pk: int, version: tuple):
 def _shape_prepared(pk: int):
     """A grid's boundary read (one prepared statement) and prepared for point tests; ``None``
     for a grid without one. Callers cache it by the grid's version."""
-    with connection.cursor() as cursor:
-        _boundary_statement().execute(cursor, [pk])
-        row = cursor.fetchone()
+    row = _boundary_statement().row([pk])
     boundary = row[0] if row else None
     if isinstance(boundary, str):  # the JSON text, as both databases hand it to a cursor
         boundary = json.loads(boundary)

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
@@ -49,18 +49,15 @@ def _live_token(*, digest: str, now: datetime) -> tuple[ApiToken, bool] | None:
     half the CPU of an empty API request, and planning it most of the rest; the rows are the
     same. The token comes back with its id and user loaded and its other fields deferred.
     """
-    ops = connection.ops
+    ops = connections[DEFAULT_DB_ALIAS].ops
     users = db.columns(User, alias="u")
-    with connection.cursor() as cursor:
-        _token_statement().execute(
-            cursor,
-            {
-                "digest": digest,
-                "now": ops.adapt_datetimefield_value(now),
-                "used_after": ops.adapt_datetimefield_value(now - timedelta(seconds=60)),
-            },
-        )
-        row = cursor.fetchone()
+    row = _token_statement().row(
+        {
+            "digest": digest,
+            "now": ops.adapt_datetimefield_value(now),
+            "used_after": ops.adapt_datetimefield_value(now - timedelta(seconds=60)),
+        }
+    )
     if row is None:
         return None
     user = users.instance(row)

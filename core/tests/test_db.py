@@ -52,9 +52,8 @@ def test_insert_many_writes_every_row_in_one_statement():
 def test_a_prepared_statement_answers_like_the_plain_one():
     for name in ("b", "a", "c"):
         User.objects.create(username=name)
-    with connection.cursor() as cursor:
-        NAMES.execute(cursor, {"low": "b"})
-        assert [row[0] for row in cursor.fetchall()] == ["b", "c"]
+    assert [row[0] for row in NAMES.rows({"low": "b"})] == ["b", "c"]
+    assert NAMES.row({"low": "c"}) == ("c",)
 
 
 @pytest.mark.postgres
@@ -65,15 +64,12 @@ def test_a_statement_is_prepared_once_per_connection_and_outlives_a_rollback():
     # when: run twice, then once more after a rollback
     with CaptureQueriesContext(connection) as first:
         for _ in range(2):
-            with connection.cursor() as cursor:
-                once.execute(cursor, ["z"])
+            once.rows(["z"])
     with pytest.raises(RuntimeError), transaction.atomic():
-        with connection.cursor() as cursor:
-            once.execute(cursor, ["z"])
+        once.rows(["z"])
         raise RuntimeError
-    with CaptureQueriesContext(connection) as after, connection.cursor() as cursor:
-        once.execute(cursor, ["z"])
-        rows = cursor.fetchall()
+    with CaptureQueriesContext(connection) as after:
+        rows = once.rows(["z"])
     # then
     sql = [q["sql"] for q in first]
     assert [s.split()[0] for s in sql] == ["PREPARE", "EXECUTE", "EXECUTE"]
@@ -84,11 +80,10 @@ def test_a_statement_is_prepared_once_per_connection_and_outlives_a_rollback():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_new_connection_prepares_the_statement_again():
-    with connection.cursor() as cursor:
-        NAMES.execute(cursor, {"low": "a"})
+    NAMES.rows({"low": "a"})
     connection.close()
-    with CaptureQueriesContext(connection) as again, connection.cursor() as cursor:
-        NAMES.execute(cursor, {"low": "a"})
+    with CaptureQueriesContext(connection) as again:
+        NAMES.rows({"low": "a"})
     assert any(q["sql"].startswith("PREPARE gridsup_test_usernames") for q in again)
 
 
@@ -111,3 +106,42 @@ def test_rows_become_instances_as_the_orm_reads_them():
         orm.active_from,
     )
     assert "boundary" in grid.get_deferred_fields()
+
+
+# --- the driver's cursor when nothing watches the queries (PostgreSQL) ---------------------------
+
+JOINED = db.Prepared(
+    "test_joined", "SELECT username, date_joined FROM core_user WHERE username = %s", 1
+)
+
+
+@pytest.mark.postgres
+def test_unwatched_and_watched_statements_answer_alike():
+    # given
+    user = User.objects.create(username="alike")
+    # when: unwatched (no query log), then watched
+    unwatched = JOINED.row(["alike"])
+    with CaptureQueriesContext(connection) as watched_queries:
+        watched = JOINED.row(["alike"])
+    # then: the same row, the datetime aware in UTC as the ORM reads it; only the watched one
+    # was logged
+    assert unwatched == watched == ("alike", User.objects.get(pk=user.pk).date_joined)
+    assert unwatched[1].utcoffset().total_seconds() == 0
+    assert [q["sql"].split()[0] for q in watched_queries] == ["EXECUTE"]
+
+
+@pytest.mark.postgres
+def test_an_unwatched_statement_raises_djangos_errors_and_respects_a_broken_transaction():
+    from django.db import IntegrityError
+    from django.db.transaction import TransactionManagementError
+
+    # given
+    db.insert_one(User(username="dup"))
+    with transaction.atomic():
+        # when: a unique key broken through the driver's cursor, in a block without savepoint
+        with pytest.raises(IntegrityError), transaction.atomic(savepoint=False):
+            db.insert_one(User(username="dup"))
+        # then: the transaction is known to be broken, and the next statement is refused
+        with pytest.raises(TransactionManagementError):
+            NAMES.rows({"low": "a"})
+    assert User.objects.filter(username="dup").count() == 1
