@@ -37,12 +37,16 @@ def rate_parse(rate: str | None) -> tuple[int, int] | None:
 def window_count(*, key: str, duration: int) -> int:
     """Count one request in the current window of ``key``; returns the window's count."""
     backend = getattr(cache, "_cache", None)
-    if hasattr(backend, "get_client"):  # django's RedisCache: INCR and EXPIRE in one round trip
+    if hasattr(backend, "get_client"):  # django's RedisCache
+        # One INCR per request; the window's first request also sets its expiry. The key names
+        # its window, so it is never counted in again: a key whose EXPIRE was lost (a worker
+        # killed in between) is only a few bytes left over, never a window that does not end.
         full_key = cache.make_and_validate_key(key)
-        pipe = _redis_client(backend, full_key).pipeline(transaction=False)
-        pipe.incr(full_key)
-        pipe.expire(full_key, duration + 1)
-        return int(pipe.execute()[0])
+        client = _redis_client(backend, full_key)
+        count = int(client.incr(full_key))
+        if count == 1:
+            client.expire(full_key, duration + 1)
+        return count
     cache.add(key, 0, duration + 1)
     try:
         return cache.incr(key)
