@@ -23,9 +23,7 @@ def _sample_kwargs(pattern) -> dict | None:
     route = str(pattern.pattern)
     if route.startswith("^"):
         return None
-    return {
-        name: _SAMPLE.get(kind, "7") for kind, name in re.findall(r"<(?:(\w+):)?(\w+)>", route)
-    }
+    return {name: _SAMPLE.get(kind, "7") for kind, name in re.findall(r"<(?:(\w+):)?(\w+)>", route)}
 
 
 def test_every_named_route_resolves_back_to_itself():
