@@ -40,16 +40,44 @@ def timers_set(
     calendar: WorkingCalendar,
     case_settings: CaseSettings,
     working: bool,
-    new_case: bool = False,
 ) -> None:
-    """(Re)write the four timers of one deadline: the warning at ``warn_at_share`` of the time
-    allowed, the deadline, and the alarms to the principal and the leader after it. A level
-    already recorded as a breach of this deadline is not set again; the warning, never
-    recorded, is (set again, the deadline earns a new reminder before it).
-    ``new_case``: the case was created in this transaction, so it has no timers and no
-    breaches yet (two statements saved on every intake)."""
-    if not new_case:
-        CaseTimer.objects.filter(case=case, deadline=deadline).delete()
+    """(Re)write the four timers of one deadline (``timers_for``). A level already recorded
+    as a breach of this deadline is not set again; the warning, never recorded, is (set
+    again, the deadline earns a new reminder before it)."""
+    CaseTimer.objects.filter(case=case, deadline=deadline).delete()
+    # the sweep deletes a timer as it fires it; a breach row says the level has fired
+    fired = set(
+        CaseBreach.objects.filter(case=case, deadline=deadline).values_list("level", flat=True)
+    )
+    # (one cached statement)
+    db.insert_many(
+        timers_for(
+            case=case,
+            deadline=deadline,
+            start=start,
+            due=due,
+            calendar=calendar,
+            case_settings=case_settings,
+            working=working,
+            fired=fired,
+        )
+    )
+
+
+def timers_for(
+    *,
+    case: Case,
+    deadline: str,
+    start: datetime,
+    due: datetime,
+    calendar: WorkingCalendar,
+    case_settings: CaseSettings,
+    working: bool,
+    fired: set[str] | frozenset[str] = frozenset(),
+) -> list[CaseTimer]:
+    """The timers of one deadline, not written: the warning at ``warn_at_share`` of the time
+    allowed, the deadline, and the alarms to the principal and the leader after it; the
+    levels in ``fired`` left out. A new case's are written with it (``case_create``)."""
     share = float(case_settings.warn_at_share)
     if working:
         warn = calendar.add_working_time(start, calendar.working_time_between(start, due) * share)
@@ -57,27 +85,16 @@ def timers_set(
         warn = start + (due - start) * share
     principal = calendar.add_working_days(due, float(case_settings.principal_after_days))
     leader = calendar.add_working_days(due, float(case_settings.leader_after_days))
-    # the sweep deletes a timer as it fires it; a breach row says the level has fired
-    fired = (
-        set()
-        if new_case
-        else set(
-            CaseBreach.objects.filter(case=case, deadline=deadline).values_list("level", flat=True)
+    return [
+        CaseTimer(case=case, deadline=deadline, level=level, due_at=at, deadline_at=due)
+        for level, at in (
+            (Level.WARNING, warn),
+            (Level.BREACH, due),
+            (Level.PRINCIPAL, principal),
+            (Level.LEADER, leader),
         )
-    )
-    # (one cached statement: a new case's timers are written on every intake)
-    db.insert_many(
-        [
-            CaseTimer(case=case, deadline=deadline, level=level, due_at=at, deadline_at=due)
-            for level, at in (
-                (Level.WARNING, warn),
-                (Level.BREACH, due),
-                (Level.PRINCIPAL, principal),
-                (Level.LEADER, leader),
-            )
-            if level not in fired
-        ]
-    )
+        if level not in fired
+    ]
 
 
 def timers_stop(*, case: Case, deadline: str) -> None:

@@ -27,22 +27,54 @@ from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import DateField, Field, Model
 
 
+@dataclass(frozen=True)
+class InsertColumns:
+    """What a written-out ``INSERT`` of ``model`` names: ``table``, ``columns`` (quoted,
+    comma-separated), ``marks`` (one ``%s`` per column) and how to read a row's values from an
+    instance (``values``). The ``id`` the database makes and the fields in ``exclude`` are left
+    out (to be filled in by the statement, e.g. a foreign key to a row it inserts)."""
+
+    table: str
+    columns: str
+    marks: str
+    preparers: tuple
+
+    def values(self, obj: Model) -> list:
+        """``obj``'s values for ``columns``, prepared as the ORM would save them."""
+        return _values(obj, self.preparers)
+
+
+@lru_cache(maxsize=64)
+def insert_columns(model: type[Model], *, exclude: tuple[str, ...] = ()) -> InsertColumns:
+    meta = model._meta
+    fields = [
+        f
+        for f in meta.concrete_fields
+        if not (f.primary_key and f.attname == "id") and f.name not in exclude
+    ]
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    return InsertColumns(
+        table=quote(meta.db_table),
+        columns=", ".join(quote(f.column) for f in fields),
+        marks=", ".join(["%s"] * len(fields)),
+        preparers=_preparers(fields),
+    )
+
+
 @lru_cache(maxsize=64)
 def _insert_statement(model: type[Model], rows: int, *, skip_conflicts: bool, returning: bool):
     meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key or f.attname != "id"]
-    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    parts = insert_columns(model)
     # names from _meta, values as parameters
-    table = quote(meta.db_table)
-    sql = f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([row] * rows)  # noqa: S608
+    sql = f"INSERT INTO {parts.table} ({parts.columns}) VALUES " + ", ".join(  # noqa: S608
+        [f"({parts.marks})"] * rows
+    )
     if skip_conflicts:
         sql += " ON CONFLICT DO NOTHING"
     if returning:
-        sql += f" RETURNING {quote(meta.pk.column)}"
+        sql += f" RETURNING {connections[DEFAULT_DB_ALIAS].ops.quote_name(meta.pk.column)}"
     name = f"insert_{meta.db_table}_{rows}{'_skip' if skip_conflicts else ''}"
-    return Prepared(name, sql, len(fields) * rows), _preparers(fields)
+    return Prepared(name, sql, len(parts.preparers) * rows), parts.preparers
 
 
 # Values the ORM would pass on unchanged for fields of these types (its preparation only

@@ -83,27 +83,48 @@ def test_a_refused_report_leaves_the_callers_transaction_usable(small_city, crew
     assert Case.objects.filter(pk=case.pk).exists()
 
 
-def test_an_external_id_written_meanwhile_answers_that_case_and_keeps_numbers_gapless(
-    small_city, crew, monkeypatch
-):
-    # given: the first request's case, committed after the second request looked for it
+def test_a_repeated_external_id_answers_its_case_and_keeps_numbers_gapless(small_city, crew):
+    # given: the first request's case (the second does not ask for it first: its write finds
+    # the id taken)
     first, _ = report(crew.platform, external_id="P-1")
-    looked = []
-    real = services._case_by_external_id
-
-    def not_yet_seen(*, actor, external_id):
-        looked.append(external_id)
-        return None if len(looked) == 1 else real(actor=actor, external_id=external_id)
-
-    monkeypatch.setattr(services, "_case_by_external_id", not_yet_seen)
     # when
     again, created = report(crew.platform, external_id="P-1", description="重复")
-    monkeypatch.undo()
     other, _ = report(crew.platform, external_id="P-2")
-    # then
+    # then: the number the second took was given back
     assert (again.pk, created) == (first.pk, False)
     assert Case.objects.filter(external_id="P-1").count() == 1
     assert other.number == f"DUST-{today()}-0002"
+
+
+def test_numbers_past_9999_keep_counting(small_city, crew):
+    # given: a day with 9,998 dust reports numbered
+    report(crew.platform)
+    CaseNumberCounter.objects.filter(prefix=f"DUST-{today()}-").update(last=9998)
+    # when
+    numbers = [report(crew.platform)[0].number for _ in range(2)]
+    # then: four digits, then as many as it takes (the same on every database)
+    assert numbers == [f"DUST-{today()}-9999", f"DUST-{today()}-10000"]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_case_event_and_timers_are_one_statement(small_city, crew):
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.models import CaseEvent, CaseTimer
+
+    # when: a complaint-type report (a response deadline, so four timers)
+    with CaptureQueriesContext(connection) as queries:
+        case, created = report(crew.platform)
+    # then
+    writes = [q["sql"] for q in queries if "INSERT" in q["sql"] or "intake" in q["sql"]]
+    assert [w.split()[1] for w in writes if w.startswith("EXECUTE")] == ["gridsup_case_intake_4"]
+    stored = Case.objects.get(pk=case.pk)
+    assert (created, stored.number) == (True, case.number)
+    event = CaseEvent.objects.get(case=stored)
+    assert (event.seq, event.action, event.to_status) == (1, "collect", "collected")
+    timers = CaseTimer.objects.filter(case=stored)
+    assert sorted(t.level for t in timers) == ["breach", "leader", "principal", "warning"]
+    assert {t.deadline_at for t in timers} == {stored.response_deadline}
 
 
 @pytest.mark.postgres

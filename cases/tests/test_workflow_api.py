@@ -221,6 +221,31 @@ def test_repeated_external_id_returns_the_same_case(small_city, crew):
     assert Case.objects.count() == 1
 
 
+def test_a_repeated_external_id_gets_its_case_even_where_the_report_is_refused_now(
+    small_city, crew
+):
+    # given: a case the platform sent, whose category the office has since switched off
+    body = {
+        "external_id": "X2",
+        "channel": "platform",
+        "category": "dust",
+        "description": "x",
+        "grid": "371302001001",
+    }
+    first = as_(crew.platform).post("/api/v1/cases/", body, format="json")
+    from cases.models import ProblemCategory
+
+    ProblemCategory.objects.filter(code="dust").update(active=False)
+    # when: sent again, and a new report of that category
+    again = as_(crew.platform).post("/api/v1/cases/", body, format="json")
+    new = as_(crew.platform).post("/api/v1/cases/", {**body, "external_id": "X3"}, format="json")
+    # then
+    assert (first.status_code, again.status_code, new.status_code) == (201, 200, 400)
+    assert again.json()["id"] == first.json()["id"]
+    assert "category" in new.json()
+    assert Case.objects.count() == 1
+
+
 def test_inspector_gets_404_for_a_case_in_another_village(small_city, crew):
     mine = (
         as_(crew.platform)
