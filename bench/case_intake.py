@@ -904,7 +904,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="measured time per run (wrk)")
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument(
-        "--threads", type=int, default=4, help="concurrent connections (python: threads)"
+        "--threads", type=int, default=6, help="concurrent connections (python: threads)"
     )
     parser.add_argument(
         "--generator",
@@ -912,7 +912,12 @@ def main() -> None:
         default="wrk" if shutil.which("wrk") else "python",
         help="the load generator: wrk (Debian package wrk) or this process's threads",
     )
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=4,
+        help="gunicorn sync workers (4: the deployment the README describes)",
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--floor", type=int, default=2000, help="rows for the floor")
     parser.add_argument("--keep", action="store_true", help="keep the database")

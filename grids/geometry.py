@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
+import shapely
 from django.utils.translation import gettext as _
 from shapely import GEOSException
 from shapely.geometry import Point, mapping, shape
@@ -64,6 +65,15 @@ def _listify(value):
 
 def geometry(boundary: dict) -> BaseGeometry:
     return shape(boundary)
+
+
+def prepared_from_text(text: str) -> BaseGeometry:
+    """A stored boundary (its GeoJSON text, as the database hands it over) made a geometry
+    prepared for repeated point tests: read by GEOS's own GeoJSON reader, several times
+    faster than ``json.loads`` and ``shape`` building it from Python lists."""
+    geom = shapely.from_geojson(text)
+    shapely.prepare(geom)
+    return geom
 
 
 def point(*, lat: float, lng: float) -> Point:

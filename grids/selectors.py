@@ -327,14 +327,12 @@ def _shape_prepared(pk: int):
     """A grid's boundary read (one prepared statement) and prepared for point tests; ``None``
     for a grid without one. Callers cache it by the grid's version."""
     row = _boundary_statement().row([pk])
-    boundary = row[0] if row else None
-    if isinstance(boundary, str):  # the JSON text, as both databases hand it to a cursor
-        boundary = json.loads(boundary)
-    if not boundary:
+    boundary = row[0] if row else None  # the JSON text, as both databases hand it to a cursor
+    if isinstance(boundary, dict):
+        boundary = json.dumps(boundary)
+    if not boundary or boundary == "null":
         return None
-    from shapely.prepared import prep
-
-    return prep(geometry.geometry(boundary))
+    return geometry.prepared_from_text(boundary)
 
 
 @lru_cache(maxsize=1)
