@@ -215,3 +215,29 @@ def test_five_failed_logins_show_the_lockout_page(client, small_city):
     assert response.status_code == 429
     html = response.content.decode()
     assert "账户已锁定" in html and "分钟" in html
+
+
+def test_pages_keep_the_configured_policy_and_json_answers_get_the_strictest(
+    client, small_city, county_user
+):
+    from django.conf import settings
+
+    from core.middleware import API_JSON_POLICY
+
+    # when
+    page = client.get(detail_url(small_city.lanshan))
+    answer = client.get("/api/v1/grids/")
+    # then
+    configured = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    assert f"default-src {configured['default-src'][0]}" in page.headers["Content-Security-Policy"]
+    assert answer.headers["Content-Type"].startswith("application/json")
+    assert answer.headers["Content-Security-Policy"] == API_JSON_POLICY
+
+
+def test_api_calls_make_no_message_store_and_pages_do(client, small_city, county_user):
+    from django.contrib import messages
+
+    page = client.get(detail_url(small_city.lanshan))
+    answer = client.get("/api/v1/grids/")
+    assert isinstance(page.wsgi_request._messages, messages.storage.base.BaseStorage)
+    assert not hasattr(answer.wsgi_request, "_messages")

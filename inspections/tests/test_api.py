@@ -134,7 +134,9 @@ def test_patrol_with_a_photo_is_recorded_and_hashed(small_city, officer, make_so
     assert len(body["photos"]) == 1 and len(body["photos"][0]["sha256"]) == 64
     source.refresh_from_db()
     assert source.last_patrol_at is not None
-    assert source.next_patrol_due == timezone.localdate() + timedelta(days=14)
+    # (due counted from the patrol's day in China, which is not today from 16:00 to 17:00 UTC)
+    patrolled_on = timezone.localdate(Patrol.objects.get().patrolled_at)
+    assert source.next_patrol_due == patrolled_on + timedelta(days=14)
     assert PatrolPhoto.objects.get().lat == 34.5
 
 
