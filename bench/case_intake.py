@@ -19,7 +19,9 @@ request. Every request has its own ``Idempotency-Key`` and ``external_id``. Each
 city-management platform sends: channel ``platform``, a category (the nine ordinary ones in
 turn), a description, an address and a GPS point inside a leaf grid (the grid is located from
 it), or the grid's code instead. The idempotency table holds the platform's keys of the last
-48 hours (50,000, ``idempotency_history``), as in service. The CPU the gunicorn workers and
+48 hours (50,000, ``idempotency_history``), as in service. gunicorn starts in the project's
+directory and so reads its ``gunicorn.conf.py``, as deployed: each worker reads the grid
+outlines ahead when it starts. The CPU the gunicorn workers and
 the PostgreSQL backends used during each run is read from /proc, per request.
 
 Configurations, each in its own gunicorn, best of ``--runs``: the application as configured

@@ -315,7 +315,10 @@ def grid_locate(*, user: User, lat: float, lng: float) -> Grid:
     raise Http404
 
 
-@lru_cache(maxsize=4096)
+OUTLINES_KEPT = 4096  # outlines each process keeps prepared (``_grid_shape``)
+
+
+@lru_cache(maxsize=OUTLINES_KEPT)
 def _grid_shape(pk: int, version: tuple):
     """A grid's boundary, prepared for point tests. ``version`` (the grid's ``updated_at`` and
     bounding box, which every boundary change through ``grids.services`` renews) keys the
@@ -323,11 +326,46 @@ def _grid_shape(pk: int, version: tuple):
     return _shape_prepared(pk)
 
 
+# Outlines read by ``outlines_warm`` for ``_grid_shape`` to take instead of reading them itself.
+_warmed: dict[int, str] = {}
+
+
+def outlines_warm(*, limit: int = OUTLINES_KEPT) -> int:
+    """Read the outlines of the active grids, deepest first (the villages a reported point
+    falls in), up to ``limit``, and keep them prepared in this process as ``grid_locate``
+    would: a web worker calls this when it starts (``gunicorn.conf.py``), so the first
+    reports after a deploy do not each wait for an outline read and parsed. Returns how many
+    are kept."""
+    columns = _grid_columns()
+    pk_at, *version_at = _version_at()
+    rows = _outlines_statement().rows({"today": timezone.localdate(), "limit": limit})
+    for row in rows:
+        _warmed[row[pk_at]] = row[len(columns.attnames)]
+        _grid_shape(row[pk_at], tuple(row[i] for i in version_at))
+    _warmed.clear()
+    return len(rows)
+
+
+@lru_cache(maxsize=1)
+def _outlines_statement() -> db.Prepared:
+    table = Grid._meta.db_table
+    return db.Prepared(
+        "grid_outlines",
+        f"SELECT {_grid_columns().sql}, boundary FROM {table}"  # noqa: S608 - names from _meta
+        " WHERE boundary IS NOT NULL AND (active_until IS NULL OR active_until >= %(today)s)"
+        " ORDER BY level DESC, code LIMIT %(limit)s",
+        ("today", "limit"),
+    )
+
+
 def _shape_prepared(pk: int):
     """A grid's boundary read (one prepared statement) and prepared for point tests; ``None``
     for a grid without one. Callers cache it by the grid's version."""
-    row = _boundary_statement().row([pk])
-    boundary = row[0] if row else None  # the JSON text, as both databases hand it to a cursor
+    if pk in _warmed:
+        boundary = _warmed[pk]
+    else:
+        row = _boundary_statement().row([pk])
+        boundary = row[0] if row else None  # the JSON text, as both databases hand it over
     if isinstance(boundary, dict):
         boundary = json.dumps(boundary)
     if not boundary or boundary == "null":

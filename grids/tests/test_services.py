@@ -285,3 +285,32 @@ def test_a_point_is_located_by_the_boundary_as_it_is_now_even_with_the_same_boun
     office = type(office).objects.get(pk=office.pk)
     assert selectors.grid_locate(user=office, lat=34.8, lng=117.1) == small_city.lanshan_street
     assert selectors.grid_locate(user=office, lat=34.1, lng=117.4) == small_city.village_a
+
+
+def test_outlines_read_ahead_locate_a_point_without_reading_an_outline(small_city):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from grids import selectors
+
+    office = UserFactory(is_superuser=True)
+    selectors._grid_shape.cache_clear()
+    # when: a worker starts and reads the outlines ahead
+    kept = selectors.outlines_warm()
+    with CaptureQueriesContext(connection) as queries:
+        located = selectors.grid_locate(user=office, lat=34.8, lng=117.1)
+    # then: every grid with an outline is kept, and locating asks only for the candidates
+    assert kept == Grid.objects.exclude(boundary=None).count()
+    assert located == small_city.village_a
+    assert not any("boundary FROM" in q["sql"] or "grid_boundary" in q["sql"] for q in queries)
+    # and a boundary changed since is read again (its version changed)
+    services.grid_update(
+        grid=small_city.village_a,
+        actor=None,
+        boundary={
+            "type": "Polygon",
+            "coordinates": [[[117, 34], [117.5, 34], [117.5, 35], [117, 34]]],
+        },
+    )
+    office = type(office).objects.get(pk=office.pk)
+    assert selectors.grid_locate(user=office, lat=34.8, lng=117.1) == small_city.lanshan_street
