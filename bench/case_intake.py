@@ -219,26 +219,40 @@ class Gunicorn:
         ]
         self.app = app
         self.workers = workers
+        self.src = src
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(
                 self.command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=src
             )
         self._wait_ready()
 
+    # what each worker of a project with ``gunicorn.conf.py`` logs once it has read the grid
+    # outlines ahead, before its first request
+    WARMED = "grid outlines kept ready"
+
     def _wait_ready(self, timeout: float = 120) -> None:
+        """Until one worker answers and, where the project reads the outlines ahead
+        (``gunicorn.conf.py``), every worker has done so: a worker still reading them would
+        share the cores with the first measurements."""
         deadline = time.monotonic() + timeout
+        warms = (self.src / "gunicorn.conf.py").exists()
+        answered = False
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: see {self.log}")
-            try:
-                status, _body, _h = self.request("GET", "/api/v1/cases/")
-                if status in (401, 403):  # up, and asking for a token
-                    return
-            except OSError:
-                pass
+            if not answered:
+                try:
+                    status, _body, _h = self.request("GET", "/api/v1/cases/")
+                    answered = status in (401, 403)  # up, and asking for a token
+                except OSError:
+                    pass
+            if answered and (
+                not warms or self.log.read_text(errors="replace").count(self.WARMED) >= self.workers
+            ):
+                return
             time.sleep(0.5)
         self.stop()
-        raise RuntimeError(f"gunicorn did not answer within {timeout} s: see {self.log}")
+        raise RuntimeError(f"gunicorn was not ready within {timeout} s: see {self.log}")
 
     def request(self, method: str, path: str, body=None, headers=None, timeout: float = 60):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
