@@ -118,6 +118,20 @@ def server_pids(server: Gunicorn, redis: Redis | None = None) -> dict[str, list[
     }
 
 
+def machine_cpu() -> list[int]:
+    """The machine's CPU time by kind (/proc/stat: user, nice, system, idle, iowait, irq,
+    softirq, steal), in ticks."""
+    with open("/proc/stat") as stat:
+        return [int(x) for x in stat.readline().split()[1:9]]
+
+
+def steal_share(before: list[int], after: list[int]) -> float:
+    """The share of the time in between that the hypervisor gave the machine's cores to
+    others (steal): a run with much of it had fewer than two cores."""
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    return spent[7] / (sum(spent) or 1)
+
+
 def cpu_snapshot(pids: dict[str, list[int]]) -> dict[str, dict[int, float]]:
     return {kind: {pid: proc_cpu(pid) for pid in ids} for kind, ids in pids.items()}
 
@@ -220,7 +234,9 @@ class Gunicorn:
         self.app = app
         self.workers = workers
         self.src = src
-        with open(self.log, "w") as log:
+        self.log.write_text("")
+        # (appending: gunicorn writes its own lines to the same file, through its own handle)
+        with open(self.log, "a") as log:
             self.process = subprocess.Popen(
                 self.command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=src
             )
@@ -857,7 +873,9 @@ def section(results: dict, header: list[str], command: str, args) -> list[str]:
         " gunicorn workers + their PostgreSQL backends + redis-server, and apart the load"
         " generator. The floor row is `floor_app()`: an empty DRF view behind the"
         " same middleware, bearer-token authentication (its query), permission and intake"
-        " throttle, parsing the same JSON body. The target: 200 cases/s or more.",
+        " throttle, parsing the same JSON body. Each run's steal (/proc/stat) is the share of"
+        " the two cores the hypervisor gave to others meanwhile. The target: 200 cases/s or"
+        " more.",
         "",
         "| configuration | created /s (best) | all runs (created/s) | answered (best run) |"
         " p50 | p90 | p99 | max | CPU per request: workers + PostgreSQL + Redis |",
@@ -866,7 +884,11 @@ def section(results: dict, header: list[str], command: str, args) -> list[str]:
     for conf in results["configurations"]:
         best = conf["best"]
         statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(best["statuses"].items()))
-        every = ", ".join(f"{r['created_per_s']:.0f}" for r in conf["runs"])
+        every = ", ".join(
+            f"{r['created_per_s']:.0f}"
+            + (f" (steal {100 * r['steal']:.0f} %)" if r.get("steal") is not None else "")
+            for r in conf["runs"]
+        )
         lines.append(
             f"| {conf['label']} | **{best['created_per_s']:.0f}** | {every} |"
             f" {statuses} | {shared.ms(best['p50'])} | {shared.ms(best['p90'])} |"
@@ -980,6 +1002,7 @@ def main() -> None:
                         load_run(server, run=f"W{tag}", requests=args.warmup, **common)
                     pids = server_pids(server, redis)
                     before = cpu_snapshot(pids)
+                    machine = machine_cpu()
                     if args.generator == "wrk":
                         r = load_run_wrk(server, run=f"R{tag}", seconds=args.seconds, **common)
                     else:
@@ -987,6 +1010,7 @@ def main() -> None:
                     measured.append(r)
                     after = cpu_snapshot(pids)
                     r = measured[-1]
+                    r["steal"] = steal_share(machine, machine_cpu())
                     r["cpu"] = cpu_used(before, after)
                     if "generator_cpu" in r:  # wrk, a child process: its own rusage
                         r["cpu"]["generator"] = r["generator_cpu"]
@@ -995,7 +1019,8 @@ def main() -> None:
                     }
                     r["load"] = os.getloadavg()[0]
                     print(
-                        f"  {label}, run {n + 1}: {r['created_per_s']:.0f} created/s,"
+                        f"  {label}, run {n + 1}: {r['created_per_s']:.0f} created/s"
+                        f" (steal {100 * r['steal']:.0f} %),"
                         f" {r['answered_per_s']:.0f} answered/s, p50 {shared.ms(r['p50'])},"
                         f" p99 {shared.ms(r['p99'])}, {r['statuses']}, CPU {cpu_cell(r)},"
                         f" load {r['load']:.2f}",
