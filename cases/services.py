@@ -352,10 +352,9 @@ def _case_rows_write(prefix: str, case: Case, event: CaseEvent, timers: list[Cas
         case.number = _number_take(prefix)
         if not db.insert_one(case, skip_conflicts=True):
             return False
-        event.case_id = case.pk
+        for child in (event, *timers):
+            child.case_id = case.pk
         db.insert_one(event)
-        for timer in timers:
-            timer.case_id = case.pk
         db.insert_many(timers)
         return True
     statement, parts = _intake_statement(len(timers))
@@ -365,13 +364,12 @@ def _case_rows_write(prefix: str, case: Case, event: CaseEvent, timers: list[Cas
     row = statement.row(values)
     if row is None:
         return False
-    case.pk, case.number, event.pk = row
-    for obj in (case, event, *timers):
-        obj._state.adding = False
-        obj._state.db = DEFAULT_DB_ALIAS
-    event.case_id = case.pk
-    for timer in timers:
-        timer.case_id = case.pk
+    case_pk, case.number, event_pk = row
+    db.saved(case, case_pk)
+    db.saved(event, event_pk)
+    for child in (event, *timers):
+        child.case_id = case.pk
+        db.saved(child)
     return True
 
 

@@ -128,7 +128,9 @@ def _values(obj: Model, preparers: tuple) -> list:
     return values
 
 
-def _saved(obj: Model, pk=None) -> None:
+def saved(obj: Model, pk=None) -> None:
+    """Mark ``obj`` as a row of the database (its ``pk`` set when given), as the ORM does
+    after a save: for rows written by a statement here."""
     if pk is not None:
         obj.pk = pk
     obj._state.adding = False
@@ -146,7 +148,7 @@ def insert_one(obj: Model, *, skip_conflicts: bool = False, before: str = "") ->
     row = statement.row(_values(obj, preparers), before=before)
     if row is None:
         return False
-    _saved(obj, row[0])
+    saved(obj, row[0])
     return True
 
 
@@ -160,7 +162,7 @@ def insert_many(objs: list[Model]) -> None:
     params = [value for obj in objs for value in _values(obj, preparers)]
     statement.run(params)
     for obj in objs:
-        _saved(obj)
+        saved(obj)
 
 
 class Prepared:
