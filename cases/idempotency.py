@@ -18,7 +18,6 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.utils import timezone
@@ -102,17 +101,15 @@ def _answer_record(record: IdempotencyRecord, *, status: int, body: dict) -> Non
     """Store the answer on the claimed record (written out: one statement per intake)."""
     field = IdempotencyRecord._meta.get_field("response")
     response = field.get_db_prep_save(body, connection=connections[DEFAULT_DB_ALIAS])
-    _answer_statement().run([status, response, record.pk])
+    _ANSWER.run([status, response, record.pk])
 
 
-@lru_cache(maxsize=1)
-def _answer_statement() -> db.Prepared:
-    return db.Prepared(
-        "idempotency_answer",
-        f"UPDATE {IdempotencyRecord._meta.db_table}"  # noqa: S608 - name from _meta
-        " SET status_code = %s, response = %s WHERE id = %s",
-        3,
-    )
+_ANSWER = db.Prepared(
+    "idempotency_answer",
+    f"UPDATE {IdempotencyRecord._meta.db_table}"  # noqa: S608 - name from _meta
+    " SET status_code = %s, response = %s WHERE id = %s",
+    3,
+)
 
 
 def _replay(*, client: User, key: str, fingerprint: str) -> tuple[int, dict]:

@@ -96,19 +96,17 @@ def _number_take(prefix: str) -> str:
     statement. The counter's row stays locked until the intake commits, so two intakes of
     one category and day take their numbers in turn and a rolled-back intake gives its
     number back."""
-    (last,) = _number_statement().row([prefix])
+    (last,) = _NUMBER_TAKE.row([prefix])
     return f"{prefix}{last:04d}"
 
 
-@lru_cache(maxsize=1)
-def _number_statement() -> db.Prepared:
-    table = CaseNumberCounter._meta.db_table
-    return db.Prepared(
-        "case_number_take",
-        f"INSERT INTO {table} (prefix, last) VALUES (%s, 1)"  # noqa: S608 - name from _meta
-        f" ON CONFLICT (prefix) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-        1,
-    )
+_NUMBER_TAKE = db.Prepared(
+    "case_number_take",
+    f"INSERT INTO {CaseNumberCounter._meta.db_table} (prefix, last) VALUES (%s, 1)"  # noqa: S608 - name from _meta
+    f" ON CONFLICT (prefix) DO UPDATE SET last = {CaseNumberCounter._meta.db_table}.last + 1"
+    " RETURNING last",
+    1,
+)
 
 
 def _number_skip_taken(prefix: str) -> None:
@@ -309,19 +307,17 @@ def _case_by_external_id(*, actor: User, external_id: str) -> Case | None:
     """The case this client sent with this ``external_id``, if any. Asked on every platform
     intake, nearly always for an id not seen yet: so the question is the bare probe of the
     unique index (ids only), and the case is read only when there is one."""
-    row = _external_id_statement().row([actor.pk, external_id])
+    row = _EXTERNAL_ID.row([actor.pk, external_id])
     return Case.objects.get(pk=row[0]) if row else None
 
 
-@lru_cache(maxsize=1)
-def _external_id_statement() -> db.Prepared:
-    return db.Prepared(
-        "case_by_external_id",
-        f"SELECT id FROM {Case._meta.db_table}"  # noqa: S608 - name from _meta
-        # ("<> ''" and LIMIT let PostgreSQL keep one plan for any id, on the partial index)
-        " WHERE created_by_id = %s AND external_id = %s AND external_id <> '' LIMIT 1",
-        2,
-    )
+_EXTERNAL_ID = db.Prepared(
+    "case_by_external_id",
+    f"SELECT id FROM {Case._meta.db_table}"  # noqa: S608 - name from _meta
+    # ("<> ''" and LIMIT let PostgreSQL keep one plan for any id, on the partial index)
+    " WHERE created_by_id = %s AND external_id = %s AND external_id <> '' LIMIT 1",
+    2,
+)
 
 
 def _case_insert(case: Case, *, event: CaseEvent, timers: list[CaseTimer]) -> Case | None:

@@ -364,7 +364,7 @@ def _shape_prepared(pk: int):
     if pk in _warmed:
         boundary = _warmed[pk]
     else:
-        row = _boundary_statement().row([pk])
+        row = _BOUNDARY.row([pk])
         boundary = row[0] if row else None  # the JSON text, as both databases hand it over
     if isinstance(boundary, dict):
         boundary = json.dumps(boundary)
@@ -373,11 +373,12 @@ def _shape_prepared(pk: int):
     return geometry.prepared_from_text(boundary)
 
 
-@lru_cache(maxsize=1)
-def _boundary_statement() -> db.Prepared:
-    # (read once per grid and version by every worker process)
-    table = Grid._meta.db_table
-    return db.Prepared("grid_boundary", f"SELECT boundary FROM {table} WHERE id = %s", 1)  # noqa: S608 - name from _meta
+# (read once per grid and version by every worker process)
+_BOUNDARY = db.Prepared(
+    "grid_boundary",
+    f"SELECT boundary FROM {Grid._meta.db_table} WHERE id = %s",  # noqa: S608 - name from _meta
+    1,
+)
 
 
 def department_list(*, user: User) -> QuerySet[Department]:
